@@ -1,0 +1,60 @@
+"""Combinational element-wise stages: sign activation, zero padding, arithmetic shift.
+
+Each has latency 0: ``o.valid = i.valid``, ``i.ready = o.ready`` and the payload is a
+function of the input payload, so they cost no registers (only wires, or one inverter per
+element for ``Sign``).
+"""
+
+from amaranth import Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .pipeline import layout
+
+__all__ = ["Sign", "Pad", "Shift"]
+
+
+class _Elementwise(wiring.Component):
+    """Parameters: ``stage``, a resolved stage of :mod:`nomul.design`. Members: ``i``, ``o``
+    (stream signatures of the stage's input and output vectors). Latency 0."""
+
+    def __init__(self, stage):
+        self.stage = stage
+        super().__init__({
+            "i": In(stream.Signature(layout(stage.input))),
+            "o": Out(stream.Signature(layout(stage.output))),
+        })
+
+    @property
+    def taps(self):
+        return {}
+
+    def elaborate(self, platform):
+        m = Module()
+        m.d.comb += [
+            self.o.valid.eq(self.i.valid),
+            self.i.ready.eq(self.o.ready),
+            *self.payload(self.i.payload, self.o.payload),
+        ]
+        return m
+
+
+class Sign(_Elementwise):
+    """``o.payload`` bit ``j`` is 1 when ``x_j >= 0`` (+1) and 0 when ``x_j < 0`` (-1)."""
+
+    def payload(self, x, y):
+        return [y[j].eq(x[j] >= 0) for j in range(self.stage.input.elements)]
+
+
+class Pad(_Elementwise):
+    """Element ``j`` is ``x_j`` for ``j`` below the incoming length, 0 above it."""
+
+    def payload(self, x, y):
+        return [y[j].eq(x[j]) for j in range(self.stage.input.elements)]
+
+
+class Shift(_Elementwise):
+    """Element ``j`` is ``x_j >> bits`` (arithmetic, floor), ``bits`` narrower."""
+
+    def payload(self, x, y):
+        return [y[j].eq(x[j] >> self.stage.bits) for j in range(self.stage.input.elements)]

@@ -1,0 +1,53 @@
+"""The design top: the stages of a design chained by their streams."""
+
+from amaranth import Module
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .elementwise import Pad, Shift, Sign
+from .fwht import FWHT
+from .pipeline import layout
+from .signflip import SignFlip
+
+__all__ = ["DesignTop", "STAGE_COMPONENTS"]
+
+STAGE_COMPONENTS = {"signflip": SignFlip, "fwht": FWHT, "sign": Sign, "pad": Pad,
+                    "shift": Shift}
+
+
+class DesignTop(wiring.Component):
+    """All stages of ``design`` (a :class:`nomul.design.Design`), input to output.
+
+    Members
+    -------
+    i : ``In(stream.Signature(...))``, the design's input vectors.
+    o : ``Out(stream.Signature(...))``, the last stage's output vectors.
+    blocks : the stage components, in order; stage ``k`` is the submodule named
+        ``stage.instance`` (``s<k>_<kind>``), its registers are in ``block.taps``.
+
+    Latency ``design.latency`` cycles; one vector per cycle while ``o.ready`` is high;
+    full backpressure; reset empties the pipeline.
+    """
+
+    def __init__(self, design):
+        self.design = design
+        self.blocks = [STAGE_COMPONENTS[stage.kind](stage) for stage in design.stages]
+        super().__init__({
+            "i": In(stream.Signature(layout(design.input))),
+            "o": Out(stream.Signature(layout(design.output))),
+        })
+
+    def taps(self):
+        """``{"<instance>.<tap>": (payload register, valid bit)}`` of every stage."""
+        return {f"{block.stage.instance}.{name}": signals
+                for block in self.blocks for name, signals in block.taps.items()}
+
+    def elaborate(self, platform):
+        m = Module()
+        upstream = wiring.flipped(self.i)
+        for block in self.blocks:
+            m.submodules[block.stage.instance] = block
+            wiring.connect(m, upstream, block.i)
+            upstream = block.o
+        wiring.connect(m, upstream, wiring.flipped(self.o))
+        return m
