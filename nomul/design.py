@@ -399,7 +399,8 @@ def parse_design(table, source="design"):
         if not isinstance(stage_table, dict):
             keys.fail(f"stage {index} must be a table, written [[stage]]")
         kind = stage_table.get("kind")
-        where = f"{source}: stage {index}" + (f" ({kind})" if isinstance(kind, str) else "")
+        known = isinstance(kind, str) and kind in _STAGE_PARSERS
+        where = f"{source}: stage {index}" + (f" ({kind})" if known else "")
         stage_keys = _Keys(stage_table, where)
         kind = stage_keys.choice("kind", tuple(_STAGE_PARSERS))
         stage = _STAGE_PARSERS[kind](stage_keys, index, x)

@@ -1,0 +1,190 @@
+"""The ``nomul`` command line. Bad input ends in one line on stderr and exit status 2."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from .design import DesignError, load_design
+from .verilog import nomul_version
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad arguments or input files: reported in one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _info(args):
+    design = load_design(args.design)
+    print(f"{design.name}: {design.input.describe()} in, {design.output.describe()} out, "
+          f"latency {design.latency} cycles, one vector per cycle")
+    for stage in design.stages:
+        params = {k: v for k, v in stage.params().items() if k != "signs"}
+        detail = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
+        print(f"  {stage.instance:<14} {stage.input.describe()} -> "
+              f"{stage.output.describe()}, latency {stage.latency}"
+              + (f" ({detail})" if detail else ""))
+    return 0
+
+
+def _verilog(args):
+    from .verilog import generate
+    design = load_design(args.design)
+    text, manifest = generate(design)
+    out = Path(args.output)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / f"{design.name}.v").write_text(text)
+        (out / f"{design.name}.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    except OSError as error:
+        raise UsageError(f"cannot write to {out}: {error.strerror}") from None
+    print(f"wrote {out / (design.name + '.v')} and {out / (design.name + '.json')} "
+          f"(latency {design.latency} cycles)")
+    return 0
+
+
+def _load_vectors(path):
+    try:
+        return np.load(path, allow_pickle=False)
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except (OSError, ValueError) as error:
+        raise UsageError(f"{path}: not a readable .npy array: {error}") from None
+
+
+def _golden(args):
+    from .golden.functional import run
+    design = load_design(args.design)
+    x = _load_vectors(args.input)
+    try:
+        y = run(design, x)
+    except ValueError as error:
+        raise UsageError(f"{args.input}: {error}") from None
+    if x.ndim == 1:
+        y = y[0]
+    try:
+        np.save(args.output, y)
+    except OSError as error:
+        raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
+    print(f"wrote {args.output}: {len(np.atleast_2d(y))} vectors of "
+          f"{design.output.describe()}")
+    return 0
+
+
+def _sim(args):
+    from .sim.amaranth_sim import check
+    from .sim.patterns import stall_patterns
+    design = load_design(args.design)
+    if args.vectors < 1:
+        raise UsageError(f"--vectors {args.vectors}: must be at least 1")
+    if args.seed < 0:
+        raise UsageError(f"--seed {args.seed}: must be 0 or more")
+    rng = np.random.default_rng(args.seed)
+    half = 1 << (design.input_width - 1)
+    vectors = rng.integers(-half, half, (args.vectors, design.n))
+    # Enough cycles for every vector at the chosen duty ratios, plus the pipeline.
+    cycles = int(args.vectors / min(args.in_duty, args.out_duty) * 1.3) + 4 * design.latency + 50
+    in_valid, out_ready = stall_patterns(args.seed, cycles, args.in_duty, args.out_duty,
+                                         long_stall=2 * design.latency + 5)
+    print(f"simulating {design.name} with Amaranth: {args.vectors} random vectors, "
+          f"{cycles} cycles, seed {args.seed}", file=sys.stderr)
+    report = check(design, vectors, in_valid, out_ready, vcd_file=args.waves)
+    print(f"{design.name}: {report.vectors} of {args.vectors} vectors out, "
+          f"{report.registers} registers compared on each of {report.cycles} cycles, "
+          f"{'1 mismatch' if report.mismatch else '0 mismatches'}, "
+          f"{report.cycles / report.seconds:.0f} cycles/s")
+    if report.mismatch:
+        print(f"first mismatch: {report.mismatch} (seed {args.seed})")
+        return 1
+    if report.vectors != args.vectors:
+        print(f"only {report.vectors} of {args.vectors} vectors came out in {cycles} cycles")
+        return 1
+    return 0
+
+
+def _duty(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most 1, not {text!r}")
+    return value
+
+
+def _parser():
+    parser = _Parser(
+        prog="nomul",
+        description="Generate no-multiply hardware (sign flips, Walsh-Hadamard transforms, "
+                    "sign activations) from a TOML design file, and check it against "
+                    "its numpy golden model.",
+        epilog="example: nomul verilog examples/hd_block64.toml -o out/",
+    )
+    parser.add_argument("--version", action="version", version=f"nomul {nomul_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                     parser_class=_Parser)
+
+    def command(name, function, help, example):
+        sub = commands.add_parser(name, help=help, description=help + ".",
+                                  epilog=f"example: {example}")
+        sub.add_argument("design", metavar="DESIGN.toml", help="the design file")
+        sub.set_defaults(function=function)
+        return sub
+
+    command("info", _info, "Show a design's stages, widths and latency",
+            "nomul info examples/hd2_pad.toml")
+    sub = command("verilog", _verilog,
+                  "Write the design's Verilog (DIR/NAME.v) and its JSON manifest "
+                  "(DIR/NAME.json: ports, packing, latency, stages, taps)",
+                  "nomul verilog examples/hd_block64.toml -o out/")
+    sub.add_argument("-o", "--output", metavar="DIR", required=True,
+                     help="the folder to write to (made if missing)")
+    sub = command("golden", _golden,
+                  "Run the functional golden model on vectors from a .npy file of "
+                  "integers, shape (vectors, n) or (n,)",
+                  "nomul golden examples/fwht16_wrap.toml --in x.npy --out y.npy")
+    sub.add_argument("--in", dest="input", metavar="X.npy", required=True,
+                     help="input vectors, signed integers in the design's input width")
+    sub.add_argument("--out", dest="output", metavar="Y.npy", required=True,
+                     help="where to write the outputs (int64; bit vectors as 0/1)")
+    sub = command("sim", _sim,
+                  "Simulate the design with random vectors under random valid/ready "
+                  "stalls and compare every register on every cycle with the cycle-level "
+                  "golden model; exit status 1 on a mismatch",
+                  "nomul sim examples/hd_block64.toml --vectors 1000")
+    sub.add_argument("--vectors", type=int, default=200, metavar="N",
+                     help="random vectors to send (default 200)")
+    sub.add_argument("--seed", type=int, default=1, metavar="S",
+                     help="seed of the vectors and stall patterns (default 1)")
+    sub.add_argument("--simulator", choices=["amaranth"], default="amaranth",
+                     help="the simulator (default amaranth)")
+    sub.add_argument("--in-duty", type=_duty, default=0.8, metavar="P",
+                     help="share of cycles the source offers a vector (default 0.8)")
+    sub.add_argument("--out-duty", type=_duty, default=0.8, metavar="P",
+                     help="share of cycles the sink is ready (default 0.8)")
+    sub.add_argument("--waves", metavar="FILE.vcd", help="write a waveform (VCD)")
+    return parser
+
+
+def main(argv=None):
+    try:
+        args = _parser().parse_args(argv)
+        return args.function(args)
+    except (DesignError, UsageError) as error:
+        print(f"nomul: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("nomul: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
