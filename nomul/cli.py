@@ -1,7 +1,6 @@
 """The ``nomul`` command line. Bad input ends in one line on stderr and exit status 2."""
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -36,18 +35,13 @@ def _info(args):
 
 
 def _verilog(args):
-    from .verilog import generate
+    from .verilog import write
     design = load_design(args.design)
-    text, manifest = generate(design)
-    out = Path(args.output)
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / f"{design.name}.v").write_text(text)
-        (out / f"{design.name}.json").write_text(json.dumps(manifest, indent=2) + "\n")
+        verilog_path, manifest_path = write(design, Path(args.output))
     except OSError as error:
-        raise UsageError(f"cannot write to {out}: {error.strerror}") from None
-    print(f"wrote {out / (design.name + '.v')} and {out / (design.name + '.json')} "
-          f"(latency {design.latency} cycles)")
+        raise UsageError(f"cannot write to {args.output}: {error.strerror}") from None
+    print(f"wrote {verilog_path} and {manifest_path} (latency {design.latency} cycles)")
     return 0
 
 

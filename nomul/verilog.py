@@ -5,6 +5,7 @@ Verilog without reading nomul: ports, packing, handshake, latency, and per stage
 resolved parameters and the hierarchical names of its pipeline registers (taps).
 """
 
+import json
 import re
 from importlib.metadata import PackageNotFoundError, version
 
@@ -14,7 +15,7 @@ from amaranth.lib.wiring import Flow
 
 from .hdl.top import DesignTop
 
-__all__ = ["generate", "nomul_version"]
+__all__ = ["generate", "write", "nomul_version"]
 
 
 def nomul_version():
@@ -98,3 +99,14 @@ def generate(design):
         "stages": stages,
     }
     return text, manifest
+
+
+def write(design, folder):
+    """Writes ``folder/<name>.v`` and ``folder/<name>.json`` (the folder is made if
+    missing) and returns their paths. Raises ``OSError`` when they cannot be written."""
+    text, manifest = generate(design)
+    folder.mkdir(parents=True, exist_ok=True)
+    verilog_path, manifest_path = folder / f"{design.name}.v", folder / f"{design.name}.json"
+    verilog_path.write_text(text)
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    return verilog_path, manifest_path
