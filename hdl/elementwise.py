@@ -5,11 +5,11 @@ function of the input payload, so they cost no registers (only wires, or one inv
 element for ``Sign``).
 """
 
-from amaranth import Module
+from amaranth import Cat, Module, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import layout
+from .pipeline import layout, wrap
 
 __all__ = ["Sign", "Pad", "Shift"]
 
@@ -34,7 +34,9 @@ class _Elementwise(wiring.Component):
         m.d.comb += [
             self.o.valid.eq(self.i.valid),
             self.i.ready.eq(self.o.ready),
-            *self.payload(self.i.payload, self.o.payload),
+            # One assignment for the whole payload: per-element assignments cost
+            # quadratic time in Amaranth's elaboration.
+            Value.cast(self.o.payload).eq(self.payload(self.i.payload)),
         ]
         return m
 
@@ -42,19 +44,21 @@ class _Elementwise(wiring.Component):
 class Sign(_Elementwise):
     """``o.payload`` bit ``j`` is 1 when ``x_j >= 0`` (+1) and 0 when ``x_j < 0`` (-1)."""
 
-    def payload(self, x, y):
-        return [y[j].eq(x[j] >= 0) for j in range(self.stage.input.elements)]
+    def payload(self, x):
+        return Cat(x[j] >= 0 for j in range(self.stage.input.elements))
 
 
 class Pad(_Elementwise):
     """Element ``j`` is ``x_j`` for ``j`` below the incoming length, 0 above it."""
 
-    def payload(self, x, y):
-        return [y[j].eq(x[j]) for j in range(self.stage.input.elements)]
+    def payload(self, x):
+        return Value.cast(x)    # zero-extended to the output width
 
 
 class Shift(_Elementwise):
     """Element ``j`` is ``x_j >> bits`` (arithmetic, floor), ``bits`` narrower."""
 
-    def payload(self, x, y):
-        return [y[j].eq(x[j] >> self.stage.bits) for j in range(self.stage.input.elements)]
+    def payload(self, x):
+        width = self.stage.output.width
+        return Cat(wrap(x[j] >> self.stage.bits, width)
+                   for j in range(self.stage.input.elements))

@@ -1,10 +1,10 @@
 """Fast Walsh-Hadamard transform stage: a pipelined butterfly of adders and subtractors."""
 
-from amaranth import Module, Signal
+from amaranth import Cat, Module, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import Pipeline, layout, tap_register
+from .pipeline import Pipeline, layout, tap_register, wrap
 
 __all__ = ["FWHT"]
 
@@ -53,12 +53,12 @@ class FWHT(wiring.Component):
                 y, valid = self._taps[name]
             else:
                 y = Signal(layout(stage.level_vector(level)), name=name)
-            half = 1 << level
-            butterflies = []
-            for i in range(n):
-                if i & half == 0:
-                    butterflies += [y[i].eq(x[i] + x[i + half]),
-                                    y[i + half].eq(x[i] - x[i + half])]
+            half, width = 1 << level, stage.level_width(level)
+            elements = [x[i] + x[i + half] if i & half == 0 else x[i - half] - x[i]
+                        for i in range(n)]
+            # One assignment per level: per-element assignments cost quadratic time in
+            # Amaranth's elaboration. Each sum or difference is brought to `width` bits.
+            butterflies = Value.cast(y).eq(Cat(wrap(element, width) for element in elements))
             if stage.is_registered(level):
                 pipe.load(valid, butterflies)
             else:

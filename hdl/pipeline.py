@@ -1,9 +1,9 @@
 """Shared pieces of every stage: payload layouts and the stalling pipeline register chain."""
 
-from amaranth import Signal, signed, unsigned
+from amaranth import Cat, Signal, signed, unsigned
 from amaranth.lib import data
 
-__all__ = ["layout", "tap_register", "Pipeline"]
+__all__ = ["layout", "wrap", "tap_register", "Pipeline"]
 
 
 def layout(vector):
@@ -12,6 +12,15 @@ def layout(vector):
     if vector.kind == "bits":
         return unsigned(vector.elements)
     return data.ArrayLayout(signed(vector.width), vector.elements)
+
+
+def wrap(value, width):
+    """The bits of signed ``value`` mod ``2**width``: cut when it is wider, sign-extended
+    when it is narrower (for concatenating elements into one assignment)."""
+    value = value.as_signed()
+    if len(value) >= width:
+        return value[:width]
+    return Cat(value, value[-1].replicate(width - len(value)))
 
 
 def tap_register(tap):

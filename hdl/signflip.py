@@ -1,10 +1,10 @@
 """Sign-flip stage: ``y_j = d_j * x_j`` with fixed signs ``d_j`` in {+1, -1}."""
 
-from amaranth import Module
+from amaranth import Cat, Module, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import Pipeline, layout, tap_register
+from .pipeline import Pipeline, layout, tap_register, wrap
 
 __all__ = ["SignFlip"]
 
@@ -42,9 +42,9 @@ class SignFlip(wiring.Component):
         m = Module()
         pipe = Pipeline(m, self.i, self.o)
         x = self.i.payload
-        pipe.load(self.flipped_valid, [
-            self.flipped[j].eq(x[j] if sign > 0 else -x[j])
-            for j, sign in enumerate(self.stage.signs)
-        ])
+        width = self.stage.output.width
+        flipped = Cat(wrap(x[j] if sign > 0 else -x[j], width)
+                      for j, sign in enumerate(self.stage.signs))
+        pipe.load(self.flipped_valid, Value.cast(self.flipped).eq(flipped))
         pipe.output(self.flipped)
         return m
