@@ -45,7 +45,7 @@ class Sign(_Elementwise):
     """``o.payload`` bit ``j`` is 1 when ``x_j >= 0`` (+1) and 0 when ``x_j < 0`` (-1)."""
 
     def payload(self, x):
-        return Cat(x[j] >= 0 for j in range(self.stage.input.elements))
+        return Cat(~x[j][-1] for j in range(self.stage.input.elements))   # not the sign bit
 
 
 class Pad(_Elementwise):

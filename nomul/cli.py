@@ -1,6 +1,7 @@
 """The ``nomul`` command line. Bad input ends in one line on stderr and exit status 2."""
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -74,7 +75,6 @@ def _golden(args):
 
 
 def _sim(args):
-    from .sim.amaranth_sim import check
     from .sim.patterns import stall_patterns
     design = load_design(args.design)
     if args.vectors < 1:
@@ -85,18 +85,36 @@ def _sim(args):
     half = 1 << (design.input_width - 1)
     vectors = rng.integers(-half, half, (args.vectors, design.n))
     # Enough cycles for every vector at the chosen duty ratios, plus the pipeline.
-    cycles = int(args.vectors / min(args.in_duty, args.out_duty) * 1.3) + 4 * design.latency + 50
+    long_stall = 2 * design.latency + 5
+    cycles = (int(args.vectors / min(args.in_duty, args.out_duty) * 1.3)
+              + 4 * design.latency + 2 * long_stall + 50)
     in_valid, out_ready = stall_patterns(args.seed, cycles, args.in_duty, args.out_duty,
-                                         long_stall=2 * design.latency + 5)
-    print(f"simulating {design.name} with Amaranth: {args.vectors} random vectors, "
-          f"{cycles} cycles, seed {args.seed}", file=sys.stderr)
-    report = check(design, vectors, in_valid, out_ready, vcd_file=args.waves)
+                                         long_stall=long_stall)
+    print(f"simulating {design.name} with {args.simulator}: {args.vectors} random vectors, "
+          f"{cycles} cycles, seed {args.seed}", file=sys.stderr, flush=True)
+    if args.simulator == "amaranth":
+        from .sim.amaranth_sim import check
+        report = check(design, vectors, in_valid, out_ready, vcd_file=args.waves)
+        waves = args.waves
+    else:
+        from .sim.cocotb_runner import SimulatorMissing, check
+        work = Path(args.work or f"build/nomul-sim/{design.name}-{args.simulator}")
+        try:
+            report = check(design, vectors, in_valid, out_ready, simulator=args.simulator,
+                           work=work, waves=bool(args.waves))
+        except (SimulatorMissing, RuntimeError) as error:
+            raise UsageError(str(error)) from None
+        waves = report.waves
+        if args.waves and report.waves:
+            waves = shutil.copyfile(report.waves, args.waves)
     print(f"{design.name}: {report.vectors} of {args.vectors} vectors out, "
           f"{report.registers} registers compared on each of {report.cycles} cycles, "
           f"{'1 mismatch' if report.mismatch else '0 mismatches'}, "
-          f"{report.cycles / report.seconds:.0f} cycles/s")
+          f"{report.cycles / report.seconds:.0f} cycles/s ({args.simulator})")
     if report.mismatch:
         print(f"first mismatch: {report.mismatch} (seed {args.seed})")
+        if waves:
+            print(f"waveform: {waves}")
         return 1
     if report.vectors != args.vectors:
         print(f"only {report.vectors} of {args.vectors} vectors came out in {cycles} cycles")
@@ -158,13 +176,20 @@ def _parser():
                      help="random vectors to send (default 200)")
     sub.add_argument("--seed", type=int, default=1, metavar="S",
                      help="seed of the vectors and stall patterns (default 1)")
-    sub.add_argument("--simulator", choices=["amaranth"], default="amaranth",
-                     help="the simulator (default amaranth)")
+    sub.add_argument("--simulator", choices=["icarus", "verilator", "amaranth"],
+                     default="icarus",
+                     help="icarus or verilator: the generated Verilog under cocotb; amaranth: "
+                          "the Amaranth model in Amaranth's simulator (default icarus)")
     sub.add_argument("--in-duty", type=_duty, default=0.8, metavar="P",
                      help="share of cycles the source offers a vector (default 0.8)")
     sub.add_argument("--out-duty", type=_duty, default=0.8, metavar="P",
                      help="share of cycles the sink is ready (default 0.8)")
-    sub.add_argument("--waves", metavar="FILE.vcd", help="write a waveform (VCD)")
+    sub.add_argument("--waves", metavar="FILE",
+                     help="write the waveform to FILE (FST from icarus, VCD otherwise); "
+                          "without it a waveform is kept only on a mismatch")
+    sub.add_argument("--work", metavar="DIR",
+                     help="folder for the Verilog, build and logs of icarus and verilator "
+                          "(default build/nomul-sim/NAME-SIMULATOR)")
     return parser
 
 

@@ -20,7 +20,7 @@ __all__ = ["Observed", "observe", "compare", "Report", "check"]
 class Observed:
     """What the hardware showed on each cycle, before the clock edge: ``in_ready``,
     ``out_valid``, ``out_payload`` and, per tap, ``(valid, payload)``; payloads are the
-    raw integers of the payload buses."""
+    raw integers of the payload buses (``None`` where a bit was X or Z)."""
     in_ready: np.ndarray
     out_valid: np.ndarray
     out_payload: list
@@ -78,6 +78,9 @@ def _first_difference(name, vector, cycles, model, valid, payload):
         if bool(valid[t]) != bool(model.valid[t]):
             return t, (f"cycle {t}: {name} valid is {int(valid[t])}, the model says "
                        f"{int(model.valid[t])}")
+        if model.valid[t] and payload[t] is None:
+            return t, (f"cycle {t}: {name} holds X or Z bits, the model says "
+                       f"{model.values[model.index[t]].tolist()} (vector {model.index[t]})")
         if model.valid[t]:
             got = unpack(payload[t], vector.elements, vector.width, vector.signed)
             want = model.values[model.index[t]]
@@ -111,12 +114,14 @@ def compare(design, trace, seen):
 @dataclass
 class Report:
     """The outcome of :func:`check`: ``cycles`` simulated, ``vectors`` the sink took,
-    ``registers`` compared on every cycle and the first ``mismatch`` (``None`` if none)."""
+    ``registers`` compared on every cycle, the first ``mismatch`` (``None`` if none), the
+    ``seconds`` it took and the waveform file kept (``waves``), if any."""
     cycles: int
     vectors: int
     registers: int
     mismatch: str | None
     seconds: float = 0.0
+    waves: object = None
 
 
 def check(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):

