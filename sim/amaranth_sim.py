@@ -88,8 +88,8 @@ def _first_difference(name, vector, cycles, model, valid, payload):
             if len(wrong):
                 j = wrong[0]
                 return t, (f"cycle {t}: {name} element {j} is {got[j]}, the model says "
-                           f"{want[j]} (vector {model.index[t]}; {len(wrong)} elements "
-                           "differ)")
+                           f"{want[j]} (vector {model.index[t]}; {len(wrong)} of "
+                           f"{vector.elements} elements differ)")
     return None
 
 
@@ -100,15 +100,17 @@ def compare(design, trace, seen):
         if seen.in_ready[t] != trace.in_ready[t]:
             return (f"cycle {t}: i.ready is {int(seen.in_ready[t])}, the model says "
                     f"{int(trace.in_ready[t])}")
-    checks = [("o", design.output, trace.output, seen.out_valid, seen.out_payload)]
+    # Registers first, so that of two differences on one cycle the register is named.
+    checks = []
     for stage in design.stages:
         for tap in stage.taps:
             name = f"{stage.instance}.{tap.name}"
             checks.append((name, tap.vector, trace.taps[name], *seen.taps[name]))
+    checks.append(("o", design.output, trace.output, seen.out_valid, seen.out_payload))
     differences = [_first_difference(name, vector, trace.cycles, model, valid, payload)
                    for name, vector, model, valid, payload in checks]
     found = [d for d in differences if d]
-    return min(found)[1] if found else None
+    return min(found, key=lambda d: d[0])[1] if found else None
 
 
 @dataclass

@@ -1,0 +1,101 @@
+"""The generated Verilog under cocotb: every tap on every cycle against the cycle model,
+with Icarus (every example, random designs) and Verilator; and the checker can fail."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from nomul.design import load_design, parse_design
+from nomul.golden import functional
+from nomul.sim.cocotb_runner import check
+from nomul.sim.patterns import stall_patterns
+from nomul.verilog import write
+from reference import extreme_vectors, random_vectors
+
+EXAMPLES = sorted(Path(__file__).parent.parent.glob("examples/*.toml"))
+
+
+def stimulus(design, seed, count=60, cycles=400, in_duty=0.7, out_duty=0.6, resets=()):
+    x = np.vstack([extreme_vectors(design.n, design.input_width),
+                   random_vectors(np.random.default_rng(seed), count, design.n,
+                                  design.input_width)])
+    in_valid, out_ready = stall_patterns(seed, cycles, in_duty, out_duty, long_stall=20)
+    reset = np.zeros(cycles, bool)
+    reset[list(resets)] = True
+    return x, in_valid, out_ready, reset
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("in_duty, out_duty", [(1.0, 1.0), (0.7, 0.3), (0.3, 0.9)])
+def test_examples_with_icarus(path, in_duty, out_duty, tmp_path):
+    design = load_design(path)
+    x, in_valid, out_ready, reset = stimulus(design, 3, in_duty=in_duty, out_duty=out_duty,
+                                             resets=[150])
+    report = check(design, x, in_valid, out_ready, reset, "icarus", tmp_path)
+    assert report.mismatch is None, report.mismatch
+    assert report.vectors > 30 and report.waves is None
+
+
+RANDOM_DESIGNS = [
+    {"n": 2, "input_width": 2, "stage": [{"kind": "fwht", "overflow": "grow"}]},
+    {"n": 8, "input_width": 5, "stage": [{"kind": "signflip", "seed": 11, "overflow": "grow"},
+                                         {"kind": "fwht", "width": 4, "register": 2}]},
+    {"n": 32, "input_width": 12, "stage": [{"kind": "shift", "bits": 5},
+                                           {"kind": "fwht", "overflow": "grow", "register": 3},
+                                           {"kind": "sign"}]},
+    {"n": 128, "input_width": 4, "stage": [{"kind": "signflip", "seed": 2**64 - 1},
+                                           {"kind": "fwht", "width": 11, "register": 7}]},
+]
+
+
+@pytest.mark.parametrize("index", range(len(RANDOM_DESIGNS)))
+def test_random_designs_with_icarus(index, tmp_path):
+    design = parse_design({"name": f"r{index}", **RANDOM_DESIGNS[index]})
+    x, in_valid, out_ready, reset = stimulus(design, index, resets=[100, 101])
+    report = check(design, x, in_valid, out_ready, reset, "icarus", tmp_path)
+    assert report.mismatch is None, f"{RANDOM_DESIGNS[index]}: {report.mismatch}"
+
+
+def test_hd_block_with_verilator(tmp_path):
+    design = load_design(Path(__file__).parent.parent / "examples/hd_block64.toml")
+    x, in_valid, out_ready, reset = stimulus(design, 8, resets=[200])
+    report = check(design, x, in_valid, out_ready, reset, "verilator", tmp_path)
+    assert report.mismatch is None, report.mismatch
+    assert report.vectors > 30
+
+
+def test_a_wrong_golden_model_fails_the_comparison(tmp_path, monkeypatch):
+    design = load_design(Path(__file__).parent.parent / "examples/fwht16_wrap.toml")
+    right = functional._STEPS["fwht"]
+
+    def wrong(stage, x):   # one element of the last level off by one
+        levels = right(stage, x)
+        levels[-1] = levels[-1].copy()
+        levels[-1][:, 5] += 1
+        return levels
+
+    monkeypatch.setitem(functional._STEPS, "fwht", wrong)
+    x, in_valid, out_ready, reset = stimulus(design, 1)
+    report = check(design, x, in_valid, out_ready, reset, "icarus", tmp_path)
+    assert report.mismatch is not None
+    assert "s1_fwht.level3 element 5 is " in report.mismatch
+    assert report.mismatch.startswith("cycle ")
+    assert report.waves and Path(report.waves).stat().st_size > 0
+    assert (tmp_path / "fwht16_wrap.gtkw").read_text().count("s1_fwht.level3") == 2
+
+
+def test_a_wrong_design_fails_the_comparison(tmp_path):
+    """One subtractor of the generated Verilog turned into an adder."""
+    design = load_design(Path(__file__).parent.parent / "examples/hd_block64.toml")
+    verilog, _ = write(design, tmp_path / "broken")
+    lines = verilog.read_text().splitlines(keepends=True)
+    module = next(i for i, line in enumerate(lines) if line.startswith("module \\hd_block64.s2_fwht"))
+    at = next(i for i in range(module, len(lines)) if ") - $signed(" in lines[i])
+    lines[at] = lines[at].replace(") - $signed(", ") + $signed(")
+    verilog.write_text("".join(lines))
+    x, in_valid, out_ready, reset = stimulus(design, 2)
+    report = check(design, x, in_valid, out_ready, reset, "icarus", tmp_path / "run",
+                   verilog=verilog)
+    assert report.mismatch is not None and "s2_fwht.level0 element " in report.mismatch
+    assert report.waves is not None
