@@ -103,10 +103,13 @@ def generate(design):
 
 def write(design, folder):
     """Writes ``folder/<name>.v`` and ``folder/<name>.json`` (the folder is made if
-    missing) and returns their paths. Raises ``OSError`` when they cannot be written."""
+    missing) and returns their paths. A file that already holds the same text is left
+    untouched, so simulator builds that depend on it stay up to date. Raises ``OSError``
+    when they cannot be written."""
     text, manifest = generate(design)
     folder.mkdir(parents=True, exist_ok=True)
     verilog_path, manifest_path = folder / f"{design.name}.v", folder / f"{design.name}.json"
-    verilog_path.write_text(text)
-    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n")
+    for path, content in ((verilog_path, text), (manifest_path, json.dumps(manifest, indent=2) + "\n")):
+        if not path.exists() or path.read_text() != content:
+            path.write_text(content)
     return verilog_path, manifest_path

@@ -8,6 +8,7 @@ a GTKWave save file showing the ports and taps.
 """
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -102,9 +103,10 @@ def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
     os.environ.update(env)   # the runner looks tools up in this process's PATH
     try:
         runner = get_runner(simulator)
+        runner.log.setLevel(logging.ERROR)   # not "Skipping compilation" on every run
         log = work / f"{simulator}.log"
         runner.build(sources=[verilog], hdl_toplevel=design.name, build_dir=build_dir,
-                     timescale=("1ns", "1ps"), waves=waves, always=True, log_file=log)
+                     timescale=("1ns", "1ps"), waves=waves, log_file=log)
         runner.test(test_module="nomul.sim.cocotb_bench", hdl_toplevel=design.name,
                     build_dir=build_dir, test_dir=work, waves=waves,
                     extra_env={"NOMUL_COCOTB_RUN": str(run_file), **env},
