@@ -37,58 +37,112 @@ def check_input(design, x):
     return x
 
 
+# Each step returns (output, {tap name: values}) for a stage and its input vectors.
+
 def _signflip(stage, x):
-    return [wrap(x * np.asarray(stage.signs, dtype=np.int64), stage.output.width)]
+    y = wrap(x * np.asarray(stage.signs, dtype=np.int64), stage.output.width)
+    return y, {"flipped": y}
 
 
-def _fwht_levels(stage, x):
-    """The vector after every butterfly level."""
+def _fwht(stage, x):
     n = stage.input.elements
     y = x if stage.overflow == "grow" else wrap(x, stage.width)
-    levels = []
+    taps = {}
     for level in range(stage.levels):
         half = 1 << level
         # Blocks of 2*half elements: the first half pairs with the second.
         blocks = y.reshape(len(y), n // (2 * half), 2, half)
         a, b = blocks[:, :, 0, :], blocks[:, :, 1, :]
-        y = np.stack([a + b, a - b], axis=2).reshape(len(y), n)
-        y = wrap(y, stage.level_width(level))
-        levels.append(y)
-    return levels
+        y = wrap(np.stack([a + b, a - b], axis=2).reshape(len(y), n), stage.level_width(level))
+        if stage.is_registered(level):
+            taps[f"level{level}"] = y
+    return y, taps
 
 
 def _sign(stage, x):
-    return [(x >= 0).astype(np.int64)]
+    return (x >= 0).astype(np.int64), {}
 
 
 def _pad(stage, x):
     padded = np.zeros((len(x), stage.n), dtype=np.int64)
     padded[:, :x.shape[1]] = x
-    return [padded]
+    return padded, {}
 
 
 def _shift(stage, x):
-    return [x >> stage.bits]
+    return x >> stage.bits, {}
 
 
-_STEPS = {"signflip": _signflip, "fwht": _fwht_levels, "sign": _sign, "pad": _pad,
-          "shift": _shift}
+def _block_sums(values, block):
+    """Sums over aligned blocks of ``block`` along the last axis (the last may be short)."""
+    count = values.shape[-1]
+    padded = np.zeros(values.shape[:-1] + (-(-count // block) * block,), dtype=np.int64)
+    padded[..., :count] = values
+    return padded.reshape(values.shape[:-1] + (-1, block)).sum(axis=-1)
+
+
+def _xnor_popcount(stage, x):
+    weights = np.array(stage.weight_matrix(), dtype=np.int64)          # (M, N)
+    agree = (x[:, np.newaxis, :] == weights[np.newaxis, :, :]).astype(np.int64)
+    taps = {}
+    for level in range(stage.levels - 1):
+        if stage.is_registered(level):
+            sums = _block_sums(agree, 2 ** (level + 1))                 # (V, M, terms)
+            taps[f"level{level}"] = sums.reshape(len(x), -1)
+    popcount = agree.sum(axis=-1)
+    if stage.result == "popcount":
+        y = popcount
+    elif stage.result == "dot":
+        y = 2 * popcount - stage.inputs
+    else:
+        y = (popcount >= np.array(stage.thresholds, dtype=np.int64)).astype(np.int64)
+    taps["result"] = y
+    return y, taps
+
+
+def _pack_fields(vector, *values):
+    """Packs per-field arrays into the struct elements of ``vector``."""
+    packed, offset = np.zeros_like(values[0]), 0
+    for (_, width, _), value in zip(vector.fields, values):
+        packed |= (value & ((1 << width) - 1)) << offset
+        offset += width
+    return packed
+
+
+def _argmax(stage, x):
+    value = np.abs(x) if stage.absolute else x
+    negative = (x < 0).astype(np.int64)
+    index = np.broadcast_to(np.arange(x.shape[1], dtype=np.int64), x.shape)
+    taps = {}
+    for level in range(stage.levels):
+        if value.shape[1] % 2:      # an odd one out passes through unchallenged
+            value, index, negative = (np.concatenate([a, a[:, -1:]], axis=1)
+                                      for a in (value, index, negative))
+            value[:, -1] = np.iinfo(np.int64).min
+        left = value[:, 0::2] >= value[:, 1::2]                     # ties keep the left
+        value, index, negative = (np.where(left, a[:, 0::2], a[:, 1::2])
+                                  for a in (value, index, negative))
+        if stage.is_registered(level) and level < stage.levels - 1:
+            fields = (value, index, negative) if stage.absolute else (value, index)
+            taps[f"level{level}"] = _pack_fields(stage.candidate, *fields)
+    fields = (index, negative) if stage.absolute else (index,)
+    y = _pack_fields(stage.output, *fields)
+    taps["result"] = y
+    return y, taps
+
+
+_STEPS = {"signflip": _signflip, "fwht": _fwht, "sign": _sign, "pad": _pad,
+          "shift": _shift, "xnor_popcount": _xnor_popcount, "argmax": _argmax}
 
 
 def stage_taps(stage, x):
     """``(output, {tap name: values})`` of ``stage`` for input vectors ``x``."""
-    steps = _STEPS[stage.kind](stage, x)
-    if stage.kind == "fwht":
-        taps = {f"level{level}": steps[level] for level in range(stage.levels)
-                if stage.is_registered(level)}
-    else:
-        taps = {tap.name: steps[-1] for tap in stage.taps}
-    return steps[-1], taps
+    return _STEPS[stage.kind](stage, x)
 
 
 def run_stage(stage, x):
     """The output of ``stage`` for input vectors ``x``."""
-    return _STEPS[stage.kind](stage, x)[-1]
+    return _STEPS[stage.kind](stage, x)[0]
 
 
 def run_with_taps(design, x):

@@ -9,7 +9,7 @@ from amaranth import Cat, Module, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import layout, wrap
+from .pipeline import fit, layout
 
 __all__ = ["Sign", "Pad", "Shift"]
 
@@ -60,5 +60,5 @@ class Shift(_Elementwise):
 
     def payload(self, x):
         width = self.stage.output.width
-        return Cat(wrap(x[j] >> self.stage.bits, width)
+        return Cat(fit(x[j] >> self.stage.bits, width)
                    for j in range(self.stage.input.elements))

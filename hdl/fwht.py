@@ -4,7 +4,7 @@ from amaranth import Cat, Module, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import Pipeline, layout, tap_register, wrap
+from .pipeline import Pipeline, fit, layout, tap_register
 
 __all__ = ["FWHT"]
 
@@ -58,7 +58,7 @@ class FWHT(wiring.Component):
                         for i in range(n)]
             # One assignment per level: per-element assignments cost quadratic time in
             # Amaranth's elaboration. Each sum or difference is brought to `width` bits.
-            butterflies = Value.cast(y).eq(Cat(wrap(element, width) for element in elements))
+            butterflies = Value.cast(y).eq(Cat(fit(element, width) for element in elements))
             if stage.is_registered(level):
                 pipe.load(valid, butterflies)
             else:

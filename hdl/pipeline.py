@@ -1,26 +1,35 @@
 """Shared pieces of every stage: payload layouts and the stalling pipeline register chain."""
 
-from amaranth import Cat, Signal, signed, unsigned
+from amaranth import Cat, Const, Signal, signed, unsigned
 from amaranth.lib import data
 
-__all__ = ["layout", "wrap", "tap_register", "Pipeline"]
+__all__ = ["layout", "fit", "tap_register", "Pipeline"]
 
 
 def layout(vector):
-    """The payload layout of a :class:`nomul.design.Vector`: ``ArrayLayout(signed(w), n)``
-    for integers, ``unsigned(n)`` (element ``j`` in bit ``j``) for bits."""
+    """The payload layout of a :class:`nomul.stages.Vector`: ``ArrayLayout(signed(w), n)``
+    for signed integers, ``ArrayLayout(unsigned(w), n)`` for unsigned ones, ``unsigned(n)``
+    (element ``j`` in bit ``j``) for bits, and a ``StructLayout`` of the fields (an
+    ``ArrayLayout`` of them for several elements) for structs."""
     if vector.kind == "bits":
         return unsigned(vector.elements)
-    return data.ArrayLayout(signed(vector.width), vector.elements)
+    if vector.kind == "struct":
+        struct = data.StructLayout({name: signed(width) if is_signed else unsigned(width)
+                                    for name, width, is_signed in vector.fields})
+        return struct if vector.elements == 1 else data.ArrayLayout(struct, vector.elements)
+    shape = signed(vector.width) if vector.signed else unsigned(vector.width)
+    return data.ArrayLayout(shape, vector.elements)
 
 
-def wrap(value, width):
-    """The bits of signed ``value`` mod ``2**width``: cut when it is wider, sign-extended
-    when it is narrower (for concatenating elements into one assignment)."""
-    value = value.as_signed()
+def fit(value, width):
+    """The bits of ``value`` mod ``2**width``: cut when it is wider, extended (by sign or
+    by zeros, as its shape says) when it is narrower; for concatenating elements into one
+    assignment."""
     if len(value) >= width:
         return value[:width]
-    return Cat(value, value[-1].replicate(width - len(value)))
+    if value.shape().signed:
+        return Cat(value, value[-1].replicate(width - len(value)))
+    return Cat(value, Const(0, width - len(value)))
 
 
 def tap_register(tap):

@@ -4,7 +4,7 @@ from amaranth import Cat, Module, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import Pipeline, layout, tap_register, wrap
+from .pipeline import Pipeline, fit, layout, tap_register
 
 __all__ = ["SignFlip"]
 
@@ -43,7 +43,7 @@ class SignFlip(wiring.Component):
         pipe = Pipeline(m, self.i, self.o)
         x = self.i.payload
         width = self.stage.output.width
-        flipped = Cat(wrap(x[j] if sign > 0 else -x[j], width)
+        flipped = Cat(fit(x[j] if sign > 0 else -x[j], width)
                       for j, sign in enumerate(self.stage.signs))
         pipe.load(self.flipped_valid, Value.cast(self.flipped).eq(flipped))
         pipe.output(self.flipped)

@@ -4,15 +4,17 @@ from amaranth import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
+from .argmax import Argmax
 from .elementwise import Pad, Shift, Sign
 from .fwht import FWHT
 from .pipeline import layout
 from .signflip import SignFlip
+from .xnor_popcount import XnorPopcount
 
 __all__ = ["DesignTop", "STAGE_COMPONENTS"]
 
 STAGE_COMPONENTS = {"signflip": SignFlip, "fwht": FWHT, "sign": Sign, "pad": Pad,
-                    "shift": Shift}
+                    "shift": Shift, "xnor_popcount": XnorPopcount, "argmax": Argmax}
 
 
 class DesignTop(wiring.Component):

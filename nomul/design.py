@@ -6,18 +6,21 @@ Every view (hardware, golden models, manifest, CLI) reads its parameters from th
 """
 
 import hashlib
+import io
 import json
 import re
 import tomllib
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
-from .seeded import SEED_MAX, seeded_signs
+import numpy as np
+
+from .seeded import SEED_MAX, seeded_bits, seeded_signs
+from .stages import FWHT, Argmax, Pad, Shift, Sign, SignFlip, Tap, Vector, XnorPopcount
 
 __all__ = [
-    "DesignError", "Vector", "Tap", "Stage", "SignFlip", "FWHT", "Sign", "Pad", "Shift",
-    "Design", "load_design", "parse_design", "MAX_WIDTH",
+    "DesignError", "Vector", "Tap", "SignFlip", "FWHT", "Sign", "Pad", "Shift",
+    "XnorPopcount", "Argmax", "Design", "load_design", "parse_design", "MAX_WIDTH",
 ]
 
 MAX_N = 4096
@@ -28,160 +31,6 @@ MAX_WIDTH = 62
 
 class DesignError(ValueError):
     """A design file or design parameter that cannot be accepted. The message is one line."""
-
-
-@dataclass(frozen=True)
-class Vector:
-    """The type of the vectors that travel between two stages.
-
-    ``kind`` is ``"int"`` (signed two's-complement elements of ``width`` bits) or ``"bits"``
-    (one bit per element, 1 standing for +1). Element ``j`` of a packed vector sits at bits
-    ``[j*width +: width]``.
-    """
-    kind: str
-    elements: int
-    width: int
-
-    @property
-    def signed(self):
-        return self.kind == "int"
-
-    @property
-    def total_width(self):
-        return self.elements * self.width
-
-    def describe(self):
-        if self.kind == "bits":
-            return f"{self.elements} bits"
-        return f"{self.elements} signed {self.width}-bit integers"
-
-    def to_json(self):
-        return {
-            "kind": self.kind, "elements": self.elements, "width": self.width,
-            "signed": self.signed, "total_width": self.total_width,
-            "packing": "element j at bits [j*width +: width]",
-        }
-
-
-@dataclass(frozen=True)
-class Tap:
-    """A pipeline register of a stage: its signal ``name`` inside the stage instance, the
-    ``cycle`` (1 .. stage latency) at which it holds a vector that the stage accepted at
-    cycle 0 when nothing stalls, and the ``vector`` type it holds. Its valid bit is the
-    signal ``name + "_valid"``."""
-    name: str
-    cycle: int
-    vector: Vector
-
-    @property
-    def valid_name(self):
-        return f"{self.name}_valid"
-
-
-@dataclass(frozen=True)
-class Stage:
-    """A resolved stage. ``index`` counts from 1 in the order of the design file."""
-    kind: ClassVar[str]
-    index: int
-    input: Vector
-    output: Vector
-
-    @property
-    def instance(self):
-        """The name of the stage's instance in the design top (and in the Verilog)."""
-        return f"s{self.index}_{self.kind}"
-
-    @property
-    def taps(self):
-        return ()
-
-    @property
-    def latency(self):
-        return len(self.taps)
-
-    def params(self):
-        """The resolved parameters, as JSON-compatible values."""
-        return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("index", "input", "output")}
-
-
-@dataclass(frozen=True)
-class SignFlip(Stage):
-    """``y_j = signs[j] * x_j``; one pipeline register (latency 1).
-
-    Overflow: ``"wrap"`` keeps the width (negating the most negative value gives itself);
-    ``"grow"`` adds one bit, so nothing is lost."""
-    kind: ClassVar[str] = "signflip"
-    signs: tuple
-    seed: int | None
-    overflow: str
-
-    @property
-    def taps(self):
-        return (Tap("flipped", 1, self.output),)
-
-
-@dataclass(frozen=True)
-class FWHT(Stage):
-    """The unnormalized fast Walsh-Hadamard transform in natural (Sylvester) order.
-
-    Level ``s`` pairs elements ``i`` and ``i + 2**s`` (bit ``s`` of ``i`` clear):
-    ``(a, b) -> (a + b, a - b)``. A pipeline register follows every ``register`` levels
-    and the last level, so the latency is ``ceil(log2(n) / register)``.
-
-    Overflow: ``"wrap"`` computes every level mod ``2**width`` (the input is first read
-    mod ``2**width`` too), so the output is exactly ``(H @ x) mod 2**width`` read as signed;
-    ``"grow"`` adds one bit per level, so nothing is lost."""
-    kind: ClassVar[str] = "fwht"
-    overflow: str
-    width: int | None
-    register: int
-
-    @property
-    def levels(self):
-        return self.input.elements.bit_length() - 1
-
-    def level_width(self, level):
-        """The element width after butterfly level ``level`` (0-based)."""
-        if self.overflow == "wrap":
-            return self.width
-        return self.input.width + level + 1
-
-    def level_vector(self, level):
-        """The vector type after butterfly level ``level``."""
-        return Vector("int", self.input.elements, self.level_width(level))
-
-    def is_registered(self, level):
-        return (level + 1) % self.register == 0 or level == self.levels - 1
-
-    @property
-    def taps(self):
-        taps = []
-        for level in range(self.levels):
-            if self.is_registered(level):
-                taps.append(Tap(f"level{level}", len(taps) + 1, self.level_vector(level)))
-        return tuple(taps)
-
-
-@dataclass(frozen=True)
-class Sign(Stage):
-    """``bit_j = 1 if x_j >= 0 else 0`` (bit 1 stands for +1). Combinational (latency 0)."""
-    kind: ClassVar[str] = "sign"
-
-
-@dataclass(frozen=True)
-class Pad(Stage):
-    """Zero-extends the vector to ``n`` elements. Combinational (latency 0)."""
-    kind: ClassVar[str] = "pad"
-    n: int
-
-
-@dataclass(frozen=True)
-class Shift(Stage):
-    """Arithmetic shift right by ``bits`` (floor division by ``2**bits``); the result is
-    ``bits`` narrower, which loses nothing. Combinational (latency 0)."""
-    kind: ClassVar[str] = "shift"
-    bits: int
 
 
 @dataclass(frozen=True)
@@ -294,10 +143,52 @@ class _Keys:
 
 def _need_int_vector(keys, vector):
     if vector.kind != "int":
-        keys.fail(f"needs a vector of integers, but its input is {vector.describe()}")
+        keys.fail(f"needs a vector of signed integers, but its input is {vector.describe()}")
 
 
-def _signflip(keys, index, x):
+def _need_bits(keys, vector):
+    if vector.kind != "bits":
+        keys.fail("needs a vector of bits (from a sign stage or a threshold layer), but its "
+                  f"input is {vector.describe()}")
+
+
+def _register(keys, levels, what):
+    return keys.int("register", 1, levels, default=1, rule=(
+        f"must be an integer from 1 to {levels} (the levels of {what}): a pipeline "
+        "register after every that many levels"))
+
+
+def _load_weights(keys, name, base, outputs, inputs):
+    """The weights file ``name`` (relative to ``base``) as row integers, and its SHA-256."""
+    path = base / name
+    try:
+        raw = path.read_bytes()
+        weights = np.load(io.BytesIO(raw), allow_pickle=False)
+    except FileNotFoundError:
+        keys.fail(f"weights = {_show(name)}: no such file ({path})")
+    except (OSError, ValueError) as error:
+        keys.fail(f"weights = {_show(name)}: not a readable .npy array ({error})")
+    if weights.shape != (outputs, inputs):
+        keys.fail(f"weights = {_show(name)} has shape {weights.shape}: it must be outputs x N "
+                  f"= ({outputs}, {inputs}), one row of 0/1 per neuron over the {inputs} "
+                  "incoming bits")
+    if weights.size and not (np.issubdtype(weights.dtype, np.integer) or weights.dtype == bool):
+        keys.fail(f"weights = {_show(name)} holds {weights.dtype}: weights must be integers "
+                  "0 or 1 (1 stands for +1)")
+    bad = np.argwhere((weights != 0) & (weights != 1))
+    if len(bad):
+        m, j = bad[0]
+        keys.fail(f"weights = {_show(name)}: element [{m}, {j}] = {weights[m, j]}: weights "
+                  "must be 0 or 1 (1 stands for +1)")
+    return _rows(weights), hashlib.sha256(raw).hexdigest()
+
+
+def _rows(bits):
+    """Each row of a 0/1 matrix as an integer with column ``j`` in bit ``j``."""
+    return tuple(sum(int(b) << j for j, b in enumerate(row)) for row in bits.tolist())
+
+
+def _signflip(keys, index, x, base):
     _need_int_vector(keys, x)
     has_seed, has_signs = "seed" in keys.table, "signs" in keys.table
     if has_seed == has_signs:
@@ -325,7 +216,7 @@ def _signflip(keys, index, x):
     return SignFlip(index, x, Vector("int", x.elements, width), signs, seed, overflow)
 
 
-def _fwht(keys, index, x):
+def _fwht(keys, index, x, base):
     _need_int_vector(keys, x)
     levels = x.elements.bit_length() - 1
     overflow = keys.choice("overflow", ("wrap", "grow"), default="wrap")
@@ -342,18 +233,16 @@ def _fwht(keys, index, x):
         if out_width > MAX_WIDTH:
             keys.fail(f"overflow = \"grow\" would make {out_width}-bit elements; "
                       f"at most {MAX_WIDTH} bits are allowed")
-    register = keys.int("register", 1, levels, default=1, rule=(
-        f"must be an integer from 1 to {levels} (log2 of {x.elements} elements): "
-        "a pipeline register after every that many butterfly levels"))
+    register = _register(keys, levels, f"the butterfly over {x.elements} elements")
     return FWHT(index, x, Vector("int", x.elements, out_width), overflow, width, register)
 
 
-def _sign(keys, index, x):
+def _sign(keys, index, x, base):
     _need_int_vector(keys, x)
     return Sign(index, x, Vector("bits", x.elements, 1))
 
 
-def _pad(keys, index, x):
+def _pad(keys, index, x, base):
     _need_int_vector(keys, x)
     n = keys.int("n", x.elements * 2, MAX_N, power_of_two=True, rule=(
         f"must be a power of two larger than the incoming {x.elements} elements "
@@ -361,7 +250,7 @@ def _pad(keys, index, x):
     return Pad(index, x, Vector("int", n, x.width), n)
 
 
-def _shift(keys, index, x):
+def _shift(keys, index, x, base):
     _need_int_vector(keys, x)
     bits = keys.int("bits", 1, x.width - 1, rule=(
         f"must be an integer from 1 to {x.width - 1} (the incoming elements have "
@@ -369,13 +258,76 @@ def _shift(keys, index, x):
     return Shift(index, x, Vector("int", x.elements, x.width - bits), bits)
 
 
+def _xnor_popcount(keys, index, x, base):
+    _need_bits(keys, x)
+    inputs = x.elements
+    outputs = keys.int("outputs", 1, MAX_N)
+    has_seed, has_weights = "seed" in keys.table, "weights" in keys.table
+    if has_seed == has_weights:
+        keys.fail("needs exactly one of 'weights' (a .npy file of outputs x N zeros and ones, "
+                  "relative to the design file) and 'seed' (an integer from 0 to 2**64-1)")
+    seed = keys.int("seed", 0, SEED_MAX, rule="must be an integer from 0 to 2**64-1",
+                    default=None)
+    name = keys.get("weights", "", default=None)
+    if name is None:
+        bits = seeded_bits(seed, outputs * inputs).reshape(outputs, inputs)
+        weights, digest = _rows(bits), None
+    else:
+        if not isinstance(name, str):
+            keys.bad("weights", name, "must be the path of a .npy file, relative to the design file")
+        weights, digest = _load_weights(keys, name, base, outputs, inputs)
+    result = keys.choice("result", ("popcount", "dot", "threshold"), default="popcount")
+    thresholds = keys.get("thresholds", "", default=None)
+    if result == "threshold":
+        if not isinstance(thresholds, list) or len(thresholds) != outputs:
+            count = (f"has {len(thresholds)} entries" if isinstance(thresholds, list)
+                     else "is missing" if thresholds is None else "is not a list")
+            keys.fail(f"thresholds {count}: result = \"threshold\" needs a list of exactly "
+                      f"{outputs} integers (one per output)")
+        for m, t in enumerate(thresholds):
+            if not _is_int(t):
+                keys.fail(f"thresholds[{m}] = {_show(t)}: each threshold must be an integer "
+                          f"(0 or less: always 1; above {inputs}: never)")
+        thresholds = tuple(thresholds)
+    elif thresholds is not None:
+        keys.fail(f"thresholds = {_show(thresholds)}: thresholds apply only to "
+                  "result = \"threshold\"")
+    width = inputs.bit_length()
+    output = {"popcount": Vector("uint", outputs, width),
+              "dot": Vector("int", outputs, width + 1),
+              "threshold": Vector("bits", outputs, 1)}[result]
+    register = _register(keys, max(1, (inputs - 1).bit_length()), f"the adder tree over {inputs} bits")
+    return XnorPopcount(index, x, output, outputs, weights, name, digest, seed, result,
+                        thresholds, register)
+
+
+def _argmax(keys, index, x, base):
+    if x.kind not in ("int", "uint"):
+        keys.fail(f"needs a vector of integers, but its input is {x.describe()}")
+    absolute = keys.get("absolute", "true or false", default=False)
+    if not isinstance(absolute, bool):
+        keys.bad("absolute", absolute, "must be true or false")
+    if absolute and x.kind != "int":
+        keys.fail(f"absolute = true needs signed integers, but the input is {x.describe()}")
+    count = x.elements
+    register = _register(keys, max(1, (count - 1).bit_length()),
+                         f"the comparator tree over {count} elements")
+    index_width = max(1, (count - 1).bit_length())
+    fields = (("index", index_width, False),) + ((("negative", 1, False),) if absolute else ())
+    output = Vector("struct", 1, index_width + absolute, fields)
+    return Argmax(index, x, output, absolute, register)
+
+
 _STAGE_PARSERS = {
     "signflip": _signflip, "fwht": _fwht, "sign": _sign, "pad": _pad, "shift": _shift,
+    "xnor_popcount": _xnor_popcount, "argmax": _argmax,
 }
 
 
-def parse_design(table, source="design"):
-    """Validates a design given as the parsed TOML ``table``; ``source`` names it in errors.
+def parse_design(table, source="design", base=None):
+    """Validates a design given as the parsed TOML ``table``; ``source`` names it in errors
+    and ``base`` is the folder that weights files are relative to (default: the current
+    folder).
 
     Raises :class:`DesignError` naming the key, the value and what is allowed."""
     keys = _Keys(table, source)
@@ -403,7 +355,7 @@ def parse_design(table, source="design"):
         where = f"{source}: stage {index}" + (f" ({kind})" if known else "")
         stage_keys = _Keys(stage_table, where)
         kind = stage_keys.choice("kind", tuple(_STAGE_PARSERS))
-        stage = _STAGE_PARSERS[kind](stage_keys, index, x)
+        stage = _STAGE_PARSERS[kind](stage_keys, index, x, Path(base or "."))
         stage_keys.finish()
         stages.append(stage)
         x = stage.output
@@ -423,4 +375,4 @@ def load_design(path):
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DesignError(f"{path}: not valid TOML: {error}") from None
-    return parse_design(table, source=str(path))
+    return parse_design(table, source=str(path), base=path.parent)

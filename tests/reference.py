@@ -11,29 +11,61 @@ def to_signed(value, width):
     return value - 2 ** width if value >= 2 ** (width - 1) else value
 
 
+def stage_description(stage):
+    """A stage as the manifest describes it: kind, resolved parameters, output type."""
+    return {"kind": stage.kind, **stage.params(), "input": stage.input.to_json(),
+            "output": stage.output.to_json()}
+
+
 def ref_stage(stage, vector):
-    """One stage applied to one vector (a list of Python ints)."""
-    if stage.kind == "signflip":
-        return [to_signed(s * v, stage.output.width) for s, v in zip(stage.signs, vector)]
-    if stage.kind == "fwht":
+    """One stage, given as its manifest description (a dict), applied to one vector (a
+    list of Python ints)."""
+    kind, width = stage["kind"], stage["output"]["width"]
+    if kind == "signflip":
+        return [to_signed(s * v, width) for s, v in zip(stage["signs"], vector)]
+    if kind == "fwht":
         product = hadamard(len(vector)).astype(object) @ np.array(vector, dtype=object)
-        if stage.overflow == "wrap":
-            return [to_signed(int(v), stage.width) for v in product]
+        if stage["overflow"] == "wrap":
+            return [to_signed(int(v), stage["width"]) for v in product]
         return [int(v) for v in product]
-    if stage.kind == "sign":
+    if kind == "sign":
         return [1 if v >= 0 else 0 for v in vector]
-    if stage.kind == "pad":
-        return list(vector) + [0] * (stage.n - len(vector))
-    if stage.kind == "shift":
-        return [v // 2 ** stage.bits for v in vector]
-    raise AssertionError(stage.kind)
+    if kind == "pad":
+        return list(vector) + [0] * (stage["n"] - len(vector))
+    if kind == "shift":
+        return [v // 2 ** stage["bits"] for v in vector]
+    if kind == "xnor_popcount":
+        n = len(vector)
+        plus_minus = [2 * b - 1 for b in vector]
+        out = []
+        for m, row in enumerate(stage["weights"]):
+            weights = [2 * ((int(row, 16) >> j) & 1) - 1 for j in range(n)]
+            dot = sum(a * w for a, w in zip(plus_minus, weights))   # explicit +-1 product
+            popcount = (dot + n) // 2
+            if stage["result"] == "popcount":
+                out.append(popcount)
+            elif stage["result"] == "dot":
+                out.append(dot)
+            else:
+                out.append(1 if popcount >= stage["thresholds"][m] else 0)
+        return out
+    if kind == "argmax":
+        key = abs if stage["absolute"] else (lambda v: v)
+        best = 0
+        for j, v in enumerate(vector):
+            if key(v) > key(vector[best]):
+                best = j
+        index_width = stage["output"]["fields"][0]["width"]
+        return [best | ((vector[best] < 0) << index_width if stage["absolute"] else 0)]
+    raise AssertionError(kind)
 
 
 def ref_design(design, vectors):
     """The design applied to every vector, as an ``int64`` array."""
+    stages = [stage_description(stage) for stage in design.stages]
     out = []
     for vector in np.asarray(vectors).tolist():
-        for stage in design.stages:
+        for stage in stages:
             vector = ref_stage(stage, vector)
         out.append(vector)
     return np.array(out, dtype=np.int64)

@@ -46,8 +46,8 @@ def test_bad_design_file(capsys, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(FWHT.read_text().replace("register = 2", "register = 9"))
     fails(capsys, ["verilog", str(bad), "-o", str(tmp_path)],
-          f"{bad}: stage 1 (fwht): register = 9: must be an integer from 1 to 4 (log2 of 16 "
-          "elements): a pipeline register after every that many butterfly levels")
+          f"{bad}: stage 1 (fwht): register = 9: must be an integer from 1 to 4 (the levels of "
+          "the butterfly over 16 elements): a pipeline register after every that many levels")
     assert not list(tmp_path.glob("*.v"))
 
 

@@ -99,14 +99,14 @@ def test_top_level_errors():
 
 
 def test_stage_errors():
-    error('d.toml: stage 1: kind = "fft": must be one of "signflip", "fwht", "sign", "pad", "shift"',
+    error('d.toml: stage 1: kind = "fft": must be one of "signflip", "fwht", "sign", "pad", "shift", "xnor_popcount", "argmax"',
           {"kind": "fft"})
-    error('d.toml: stage 1: missing key \'kind\': must be one of "signflip", "fwht", "sign", "pad", "shift"',
+    error('d.toml: stage 1: missing key \'kind\': must be one of "signflip", "fwht", "sign", "pad", "shift", "xnor_popcount", "argmax"',
           {"seed": 1})
     error("d.toml: stage 1 (fwht): unknown key 'widht'; allowed keys: kind, overflow, width, register",
           {"kind": "fwht", "widht": 12})
-    error("d.toml: stage 1 (fwht): register = 5: must be an integer from 1 to 4 (log2 of 16 "
-          "elements): a pipeline register after every that many butterfly levels",
+    error("d.toml: stage 1 (fwht): register = 5: must be an integer from 1 to 4 (the levels "
+          "of the butterfly over 16 elements): a pipeline register after every that many levels",
           {"kind": "fwht", "register": 5})
     error('d.toml: stage 1 (fwht): overflow = "saturate": must be one of "wrap", "grow"',
           {"kind": "fwht", "overflow": "saturate"})
@@ -125,7 +125,7 @@ def test_stage_errors():
           "entries (one per element), each 1 or -1", {"kind": "signflip", "signs": [1] * 15})
     error("d.toml: stage 1 (signflip): signs[2] = 0: each sign must be 1 or -1",
           {"kind": "signflip", "signs": [1, 1, 0] + [1] * 13})
-    error("d.toml: stage 2 (fwht): needs a vector of integers, but its input is 16 bits",
+    error("d.toml: stage 2 (fwht): needs a vector of signed integers, but its input is 16 bits",
           {"kind": "sign"}, {"kind": "fwht"})
     error("d.toml: stage 1 (pad): n = 16: must be a power of two larger than the incoming "
           "16 elements and at most 4096", {"kind": "pad", "n": 16})

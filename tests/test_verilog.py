@@ -5,7 +5,6 @@ import json
 import shutil
 import subprocess
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -33,8 +32,7 @@ def manifest_reference(manifest, vectors):
     out = []
     for vector in vectors.tolist():
         for stage in manifest["stages"]:
-            params = dict(stage, output=SimpleNamespace(**stage["output"]))
-            vector = ref_stage(SimpleNamespace(**params), vector)
+            vector = ref_stage(stage, vector)
         out.append(vector)
     return out
 

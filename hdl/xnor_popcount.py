@@ -1,0 +1,91 @@
+"""Binary neurons: XNOR with fixed weights, then a pipelined popcount tree."""
+
+from amaranth import C, Cat, Module, Signal, Value
+from amaranth.lib import stream, wiring
+from amaranth.lib.wiring import In, Out
+
+from .pipeline import Pipeline, fit, layout, tap_register
+
+__all__ = ["XnorPopcount"]
+
+
+class XnorPopcount(wiring.Component):
+    """``outputs`` neurons over ``N`` incoming bits: ``pop_m = sum_j XNOR(x_j, w_mj)``.
+
+    Parameters
+    ----------
+    stage : :class:`nomul.stages.XnorPopcount`
+
+    Members
+    -------
+    i : ``In(stream.Signature(unsigned(N)))``, bit ``j`` is ``x_j`` (1 stands for +1).
+    o : ``Out(stream.Signature(...))``: ``ArrayLayout(unsigned(w), M)`` popcounts,
+        ``ArrayLayout(signed(w + 1), M)`` dot products ``2*pop - N`` or ``unsigned(M)``
+        threshold bits ``pop_m >= thresholds[m]``; ``w = N.bit_length()``.
+
+    XNOR with a constant weight is the bit itself or its inverse, so it costs nothing
+    beyond the first adders. Level ``k`` of the tree holds the sums of aligned blocks of
+    ``2**(k+1)`` bits (signals ``level<k>``, element ``m * terms + t``), each as wide as
+    its largest possible value. Latency ``stage.latency``, one vector per cycle; nothing
+    overflows.
+    """
+
+    def __init__(self, stage):
+        self.stage = stage
+        self._taps = {tap.name: tap_register(tap) for tap in stage.taps}
+        super().__init__({
+            "i": In(stream.Signature(layout(stage.input))),
+            "o": Out(stream.Signature(layout(stage.output))),
+        })
+
+    @property
+    def taps(self):
+        return dict(self._taps)
+
+    def _result(self, popcounts):
+        stage = self.stage
+        if stage.result == "popcount":
+            return Cat(fit(pop, stage.output.width) for pop in popcounts)
+        if stage.result == "dot":
+            width = stage.output.width
+            return Cat(((pop << 1) - stage.inputs)[:width] for pop in popcounts)
+        bits = []
+        for pop, threshold in zip(popcounts, stage.thresholds):
+            if threshold <= 0:
+                bits.append(C(1, 1))
+            elif threshold > stage.inputs:
+                bits.append(C(0, 1))
+            else:
+                bits.append(pop >= threshold)
+        return Cat(bits)
+
+    def elaborate(self, platform):
+        stage = self.stage
+        m = Module()
+        pipe = Pipeline(m, self.i, self.o)
+        x = self.i.payload
+        # One list of terms per neuron; the leaves are the XNORed bits.
+        terms = [[x[j] if weight else ~x[j] for j, weight in enumerate(row)]
+                 for row in stage.weight_matrix()]
+        for level in range(stage.levels):
+            terms = [[pair[0] + pair[1] if len(pair) == 2 else pair[0]
+                      for pair in (neuron[t:t + 2] for t in range(0, len(neuron), 2))]
+                     for neuron in terms]
+            if level == stage.levels - 1:
+                result, valid = self._taps["result"]
+                pipe.load(valid, Value.cast(result).eq(self._result([t[0] for t in terms])))
+                break
+            vector, count = stage.level_vector(level), stage.terms(level)
+            if stage.is_registered(level):
+                sums, valid = self._taps[f"level{level}"]
+            else:
+                sums = Signal(layout(vector), name=f"level{level}")
+            assign = Value.cast(sums).eq(Cat(fit(t, vector.width) for neuron in terms
+                                             for t in neuron))
+            if stage.is_registered(level):
+                pipe.load(valid, assign)
+            else:
+                m.d.comb += assign
+            terms = [[sums[n * count + t] for t in range(count)] for n in range(stage.outputs)]
+        pipe.output(result)
+        return m
