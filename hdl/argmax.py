@@ -44,8 +44,9 @@ class Argmax(wiring.Component):
     def _leaf(self, j, x):
         stage = self.stage
         if stage.absolute:
-            return {"value": Mux(x < 0, -x, x)[:stage.input.width], "index": j,
-                    "negative": x < 0}
+            negative = x[-1]   # the sign bit
+            return {"value": Mux(negative, -x, x)[:stage.input.width], "index": j,
+                    "negative": negative}
         return {"value": x, "index": j}
 
     def _pack(self, candidate, vector):

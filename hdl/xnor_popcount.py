@@ -56,7 +56,7 @@ class XnorPopcount(wiring.Component):
             elif threshold > stage.inputs:
                 bits.append(C(0, 1))
             else:
-                bits.append(pop >= threshold)
+                bits.append(pop >= C(threshold, len(pop)))
         return Cat(bits)
 
     def elaborate(self, platform):

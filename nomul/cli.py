@@ -27,11 +27,15 @@ def _info(args):
     print(f"{design.name}: {design.input.describe()} in, {design.output.describe()} out, "
           f"latency {design.latency} cycles, one vector per cycle")
     for stage in design.stages:
-        params = {k: v for k, v in stage.params().items() if k != "signs"}
-        detail = ", ".join(f"{k}={v}" for k, v in params.items() if v is not None)
-        print(f"  {stage.instance:<14} {stage.input.describe()} -> "
-              f"{stage.output.describe()}, latency {stage.latency}"
-              + (f" ({detail})" if detail else ""))
+        shown = []
+        for key, value in stage.params().items():
+            if isinstance(value, (list, tuple)):
+                shown.append(f"{key}=[{len(value)} values]")
+            elif value is not None:
+                shown.append(f"{key}={value}")
+        print(f"  {stage.instance:<18} {stage.input.describe()} -> "
+              f"{stage.output.describe()}, latency {stage.latency}\n"
+              f"  {'':<18} {', '.join(shown) if shown else '(no parameters)'}")
     return 0
 
 

@@ -18,6 +18,10 @@ WAIVERS = [
     ("PROCASSINIT", None,
      "Amaranth gives every register an initial value equal to its reset value, so the "
      "FPGA powers up in the reset state; the synchronous reset sets it again"),
+    ("WIDTHEXPAND", "*'s CONST *",
+     "Amaranth writes unsigned constants with their minimal width (6'h20 for 32 beside a "
+     "7-bit sum); Verilog zero-extends them, which keeps their value. Width mismatches "
+     "between signals are still reported"),
     ("UNUSEDSIGNAL", None,
      "Amaranth keeps a named wire for every signal so that waveforms and cocotb can read "
      "it: taps ('level0'), port names inside stage modules, copies of ports "

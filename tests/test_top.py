@@ -69,7 +69,7 @@ def test_examples_reset_in_mid_stream(path):
 def test_comparison_catches_a_stall_bug():
     """A design whose output is one cycle late must be caught: shift the observed
     trace by one cycle and the comparison has to fail."""
-    design = load_design(EXAMPLES[0])
+    design = load_design(Path(__file__).parent.parent / "examples/fwht16_wrap.toml")
     x = stimulus(design, 1, 10)
     ones = np.ones(30, bool)
     trace = cycle.simulate(design, x, ones, ones)
