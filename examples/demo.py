@@ -2,13 +2,14 @@
 
 For each design in examples/: write the Verilog and manifest to build/demo/, simulate
 it in Amaranth's simulator under random valid/ready stalls comparing every register on
-every cycle with the cycle-level golden model, and compile the Verilog with Icarus.
-Then show what the 64-point HD block is for: a locality-sensitive hash whose bits
-collide with probability close to 1 - angle/pi.
+every cycle with the cycle-level golden model, and do the same with the Verilog itself
+under cocotb and Icarus Verilog.
+Then show what the designs are for, with the golden model (which the simulations above
+showed the hardware equals): the HD block's hash bits collide with probability close to
+1 - angle/pi, the cross-polytope hash keeps near neighbours in one bucket, and the binary
+classifier names the class of noisy vectors.
 """
 
-import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -17,6 +18,7 @@ import numpy as np
 
 from nomul.design import load_design
 from nomul.golden.functional import run
+from nomul.sim import cocotb_runner
 from nomul.sim.amaranth_sim import check
 from nomul.sim.patterns import stall_patterns
 from nomul.verilog import write
@@ -40,17 +42,20 @@ def show_design(path):
     in_valid, out_ready = stall_patterns(1, cycles, 0.8, 0.7, long_stall=20)
     report = check(design, vectors, in_valid, out_ready)
 
-    iverilog = shutil.which("iverilog")
-    compiled = subprocess.run([iverilog, "-g2012", "-o", str(out / "top.vvp"),
-                               str(verilog_path)], capture_output=True)
+    verilog_check = cocotb_runner.check(design, vectors[:200], in_valid, out_ready,
+                                        simulator="icarus", work=out / "cocotb")
     print(f"{design.name}: {design.input.describe()} -> {design.output.describe()}, "
           f"{len(design.stages)} stages, latency {design.latency}")
     print(f"  Verilog + manifest: {out.relative_to(ROOT)}/ ({generated:.2f} s)")
     print(f"  Amaranth sim: {report.vectors}/{VECTORS} vectors, {report.registers} registers "
           f"x {report.cycles} cycles compared, "
           f"{'MISMATCH: ' + report.mismatch if report.mismatch else '0 mismatches'}")
-    print(f"  Icarus compile: {'ok' if compiled.returncode == 0 else 'FAILED'}")
-    return report.mismatch is None and report.vectors == VECTORS and compiled.returncode == 0
+    print(f"  Verilog in cocotb + Icarus: {verilog_check.vectors}/200 vectors, "
+          f"{verilog_check.registers} registers x {verilog_check.cycles} cycles compared, "
+          + (f"MISMATCH: {verilog_check.mismatch}" if verilog_check.mismatch
+             else "0 mismatches"))
+    return (report.mismatch is None and report.vectors == VECTORS
+            and verilog_check.mismatch is None and verilog_check.vectors == 200)
 
 
 def show_hashing():
@@ -60,19 +65,49 @@ def show_hashing():
           "(2000 pairs each)")
     print("  angle   measured   1 - angle/pi")
     for degrees in (10, 30, 60, 90):
-        theta = np.radians(degrees)
-        a = rng.standard_normal((2000, 64))
-        b = rng.standard_normal((2000, 64))
-        b -= (np.sum(a * b, 1) / np.sum(a * a, 1))[:, None] * a   # orthogonal to a
-        a /= np.linalg.norm(a, axis=1)[:, None]
-        b /= np.linalg.norm(b, axis=1)[:, None]
-        c = np.cos(theta) * a + np.sin(theta) * b
         # Unit vectors in 64 dimensions have elements near 1/8: scaled by 320 they are
-        # about 40, inside the 8-bit input range (the rare outlier is clipped).
-        x = np.clip(np.round(320 * np.vstack([a, c])), -128, 127).astype(np.int64)
-        bits = run(design, x)
-        rate = np.mean(bits[:2000] == bits[2000:])
+        # about 40, inside the 8-bit input range.
+        a, c = pairs_at_angle(rng, 2000, 64, degrees, 320)
+        rate = np.mean(run(design, a) == run(design, c))
         print(f"  {degrees:4d}    {rate:.3f}      {1 - degrees / 180:.3f}")
+
+
+def pairs_at_angle(rng, count, n, degrees, amplitude):
+    """``count`` pairs of random vectors ``degrees`` apart, scaled to ``amplitude`` * unit
+    and rounded to 8-bit integers (the rare outlier is clipped)."""
+    a = rng.standard_normal((count, n))
+    b = rng.standard_normal((count, n))
+    b -= (np.sum(a * b, 1) / np.sum(a * a, 1))[:, None] * a
+    a /= np.linalg.norm(a, axis=1)[:, None]
+    b /= np.linalg.norm(b, axis=1)[:, None]
+    theta = np.radians(degrees)
+    c = np.cos(theta) * a + np.sin(theta) * b
+    to_int = lambda v: np.clip(np.round(amplitude * v), -128, 127).astype(np.int64)
+    return to_int(a), to_int(c)
+
+
+def show_cross_polytope():
+    design = load_design(ROOT / "examples/cross_polytope64.toml")
+    rng = np.random.default_rng(3)
+    print("cross_polytope64: share of pairs in the same bucket (of 128), 2000 pairs each")
+    for degrees in (5, 20, 45, 90):
+        a, c = pairs_at_angle(rng, 2000, 64, degrees, 320)
+        same = np.mean(run(design, a)[:, 0] == run(design, c)[:, 0])
+        print(f"  {degrees:4d} degrees apart: {same:.3f}")
+
+
+def show_classifier():
+    design = load_design(ROOT / "examples/binary_classifier.toml")
+    prototypes = np.random.default_rng(2026).integers(-100, 101, (10, 64))
+    rng = np.random.default_rng(4)
+    labels = rng.integers(0, 10, 5000)
+    print("binary_classifier: accuracy on 5000 noisy vectors per noise level "
+          "(10 classes, chance 0.100)")
+    for noise in (20, 40, 60, 80):
+        x = np.clip(prototypes[labels] + np.round(rng.normal(0, noise, (5000, 64))),
+                    -128, 127).astype(np.int64)
+        accuracy = np.mean(run(design, x)[:, 0] == labels)
+        print(f"  noise sigma {noise:3d} (prototype elements up to 100): {accuracy:.3f}")
 
 
 def main():
@@ -80,6 +115,10 @@ def main():
     ok = all([show_design(path) for path in sorted(ROOT.glob("examples/*.toml"))])
     print()
     show_hashing()
+    print()
+    show_cross_polytope()
+    print()
+    show_classifier()
     print("\nall checks passed" if ok else "\nSOME CHECKS FAILED")
     return 0 if ok else 1
 
