@@ -1,17 +1,23 @@
 """The logic a design needs: the floor that synthesis results are compared with.
 
-- **Flip-flops**: the pipeline register bits that can reach the output, plus one valid
-  bit per register. Synthesis removes bits that cannot reach it (the low bits before a
-  ``shift``, all but the sign bit before a ``sign``) and merges the copies of a sign bit
-  (a wrap width wider than the values can grow); it also removes elements that are
-  always zero and merges elements that are always equal (both come with padding), which
-  are found by running the golden model on random inputs.
-- **Adder bits**: one adder, subtractor or comparator bit per needed result bit: for an
-  FWHT, per level, ``n`` adders as wide as the highest needed, significant bit of that
-  level; for a sign flip, one incrementer per negated element; for a popcount tree, each
-  sum as wide as its largest value; for argmax, one comparator per pair. Adders whose
-  operand is a constant zero (after padding) still count, so a padded design can come
-  in under this figure.
+The analysis follows every element through the stages, as synthesis does:
+
+- each element has a number of *significant* bits; the bits above are copies of its sign
+  bit, which synthesis merges (a grow sign flip widens only the negated elements; a wrap
+  width wider than the values can grow adds only copies), and padded elements are the
+  constant zero;
+- each register bit is *needed* only if it can reach the output: not the low bits before
+  a ``shift``, only the sign bit before a ``sign``; an adder's result bit ``k`` needs bits
+  ``0..k`` of both operands, while ``a + 0`` is a plain wire.
+
+**Flip-flops**: the needed register bits plus one valid bit per register, counting
+elements that are always equal (the repeats that padding causes, found by running the
+golden model on random inputs) once, since synthesis merges them.
+
+**Adder bits**: one adder, subtractor or comparator bit per needed result bit: for an
+FWHT, each butterfly output as wide as its highest needed bit (none where an operand is
+the constant zero); for a sign flip, one incrementer per negated element; for a popcount
+tree, each sum as wide as its largest value; for argmax, one comparator per pair.
 """
 
 from dataclasses import dataclass
@@ -32,65 +38,105 @@ class StageFloor:
     adder_bits: int
 
 
-def _significant(stage, sig_in):
-    """Significant bits of the output elements (the others copy the sign bit)."""
-    if stage.kind == "signflip":
-        return min(stage.output.width, sig_in + 1)
-    if stage.kind == "fwht":
-        return _fwht_significant(stage, sig_in)[-1]
-    if stage.kind == "shift":
-        return max(1, sig_in - stage.bits)
-    if stage.kind == "pad":
-        return sig_in
-    return stage.output.width
+def _capped(need, sig):
+    """The register bits holding the bits ``need`` (a bit mask) of a ``sig``-bit value."""
+    if sig == 0:
+        return 0
+    low = need & ((1 << sig) - 1)
+    return low | (1 << (sig - 1)) if need >> sig else low
 
 
-def _fwht_significant(stage, sig_in):
-    """Significant bits of the FWHT's input (after wrapping) and of each level."""
-    sigs = [sig_in if stage.overflow == "grow" else min(stage.width, sig_in)]
+def _prefix(need, sig):
+    """Bits 0..k of an adder operand (``sig`` significant bits) for result bits ``need``."""
+    if not need or sig == 0:
+        return 0
+    return (1 << min(need.bit_length(), sig)) - 1
+
+
+def _fwht_sigs(stage, sig_in):
+    """Significant bits of every element after wrapping the input and after each level."""
+    sigs = [[min(s, stage.width) for s in sig_in] if stage.overflow == "wrap" else list(sig_in)]
+    n = len(sig_in)
     for level in range(stage.levels):
-        sigs.append(min(stage.level_width(level), sigs[-1] + 1))
+        half, cap, prev, sig = 1 << level, stage.level_width(level), sigs[-1], [0] * n
+        for i in range(n):
+            if i & half:
+                continue
+            a, b = prev[i], prev[i + half]
+            grown = min(cap, max(a, b) + 1)
+            sig[i] = grown if a and b else max(a, b)                  # a + b
+            sig[i + half] = grown if b else a                         # a - b: -b grows
+        sigs.append(sig)
     return sigs
 
 
-def _needed(live, sig):
-    """The distinct register bits that hold the ``live`` bits of a ``sig``-bit value."""
-    return {min(k, sig - 1) for k in live}
-
-
-def _prefix(live, sig):
-    """Bits 0..k of an adder's inputs, for the highest needed result bit ``k`` (a bit
-    above the significant ones is a copy of the top significant bit)."""
-    return set(range(min(max(live), sig - 1) + 1)) if live else set()
-
-
-def _adders(stage, live_out, sig_in):
-    """``(live bits of the input elements, {tap name: register bits needed per element},
-    adder bits)``."""
-    x = stage.input
-    every_bit = set(range(x.width)) if live_out else set()
-    if stage.kind == "sign":
-        return ({x.width - 1} if live_out else set()), {}, 0
-    if stage.kind == "shift":
-        return {k + stage.bits for k in live_out}, {}, 0
-    if stage.kind == "pad":
-        return set(live_out), {}, 0
+def _forward(stage, sig_in):
+    """Significant bits of each output element (0: always zero)."""
     if stage.kind == "signflip":
-        negated = sum(1 for s in stage.signs if s < 0)
-        needed = _needed(live_out, _significant(stage, sig_in))
-        top = max(needed) if needed else -1
-        return _prefix(live_out, sig_in), {"flipped": len(needed)}, negated * (top + 1)
+        return [min(stage.output.width, s + (d < 0)) if s else 0
+                for s, d in zip(sig_in, stage.signs)]
     if stage.kind == "fwht":
-        sigs = _fwht_significant(stage, sig_in)
-        live, taps, adder_bits = set(live_out), {}, 0
+        return _fwht_sigs(stage, sig_in)[-1]
+    if stage.kind == "shift":
+        return [max(1, s - stage.bits) if s else 0 for s in sig_in]
+    if stage.kind == "pad":
+        return list(sig_in) + [0] * (stage.n - len(sig_in))
+    return [stage.output.width] * stage.output.elements
+
+
+def _backward(stage, need_out, sig_in):
+    """``(needed bits per input element, {tap: needed bits per element}, adder bits)``
+    for ``need_out``, the needed bits of each output element."""
+    x = stage.input
+    if stage.kind == "sign":
+        return [(1 << (x.width - 1)) if need else 0 for need in need_out], {}, 0
+    if stage.kind == "shift":
+        return [need << stage.bits for need in need_out], {}, 0
+    if stage.kind == "pad":
+        return list(need_out[:x.elements]), {}, 0
+    if stage.kind == "signflip":
+        sig_out = _forward(stage, sig_in)
+        held = [_capped(need, sig) for need, sig in zip(need_out, sig_out)]
+        need_in, adder_bits = [], 0
+        for need, s, d in zip(held, sig_in, stage.signs):
+            if d < 0 and need:
+                adder_bits += need.bit_length()
+                need_in.append(_prefix(need, s))
+            else:
+                need_in.append(_capped(need, s))
+        return need_in, {"flipped": held}, adder_bits
+    if stage.kind == "fwht":
+        sigs = _fwht_sigs(stage, sig_in)
+        need, taps, adder_bits = list(need_out), {}, 0
         for level in reversed(range(stage.levels)):
-            needed = _needed(live, sigs[level + 1])
+            held = [_capped(nd, s) for nd, s in zip(need, sigs[level + 1])]
             if stage.is_registered(level):
-                taps[f"level{level}"] = len(needed)
-            adder_bits += x.elements * (max(needed) + 1 if needed else 0)
-            live = _prefix(live, sigs[level])
-        return live, taps, adder_bits
-    taps = {tap.name: tap.vector.width for tap in stage.taps} if live_out else {}
+                taps[f"level{level}"] = held
+            half, prev, need = 1 << level, sigs[level], [0] * len(held)
+            for i in range(len(held)):
+                if i & half:
+                    continue
+                a, b = i, i + half
+                for out, negate_b in ((a, False), (b, True)):
+                    if not held[out]:
+                        continue
+                    if prev[a] and prev[b]:
+                        adder_bits += held[out].bit_length()
+                        need[a] |= _prefix(held[out], prev[a])
+                        need[b] |= _prefix(held[out], prev[b])
+                    elif prev[a]:
+                        need[a] |= _capped(held[out], prev[a])        # a +- 0: a wire
+                    elif prev[b]:
+                        if negate_b:                                   # 0 - b
+                            adder_bits += held[out].bit_length()
+                            need[b] |= _prefix(held[out], prev[b])
+                        else:
+                            need[b] |= _capped(held[out], prev[b])
+        return [_capped(nd, s) for nd, s in zip(need, sig_in)], taps, adder_bits
+    every_bit = (1 << x.width) - 1 if any(need_out) else 0
+    taps = ({tap.name: [(1 << tap.vector.width) - 1] * tap.vector.elements
+             for tap in stage.taps} if every_bit else {})
+    need_in = [every_bit] * x.elements
     if stage.kind == "xnor_popcount":
         adder_bits = 0
         for level in range(stage.levels):
@@ -101,35 +147,40 @@ def _adders(stage, live_out, sig_in):
         elif stage.result == "threshold":
             adder_bits += sum(stage.inputs.bit_length() for t in stage.thresholds
                               if 0 < t <= stage.inputs)
-        return every_bit, taps, adder_bits
+        return need_in, taps, adder_bits
     if stage.kind == "argmax":
-        return every_bit, taps, (stage.count - 1) * x.width
+        return need_in, taps, (stage.count - 1) * x.width
     raise ValueError(f"no floor for stage kind {stage.kind!r}")
 
 
 def floor(design):
     """``(flip_flops, adder_bits, [StageFloor per stage])`` of ``design``."""
-    significant = [design.input_width]
+    sigs = [[design.input_width] * design.n]
     for stage in design.stages:
-        significant.append(_significant(stage, significant[-1]))
-    live = set(range(design.output.width))
+        sigs.append(_forward(stage, sigs[-1]))
+    need = [(1 << design.output.width) - 1] * design.output.elements
     analysed = []
-    for stage, sig_in in zip(reversed(design.stages), reversed(significant[:-1])):
-        live, tap_live, adder_bits = _adders(stage, live, sig_in)
-        analysed.append((stage, tap_live, adder_bits))
+    for stage, sig_in in zip(reversed(design.stages), reversed(sigs[:-1])):
+        need, tap_need, adder_bits = _backward(stage, need, sig_in)
+        analysed.append((stage, tap_need, adder_bits))
     analysed.reverse()
 
-    rng = np.random.default_rng(0)
     half = 1 << (design.input_width - 1)
-    x = rng.integers(-half, half, (SAMPLES, design.n))
-    _, tap_values = run_with_taps(design, x)
+    samples = np.random.default_rng(0).integers(-half, half, (SAMPLES, design.n))
+    _, tap_values = run_with_taps(design, samples)
     stages = []
-    for stage, tap_bits, adder_bits in analysed:
-        flip_flops = 0
+    for stage, tap_need, adder_bits in analysed:
+        flip_flops, valid_bits = 0, stage.latency   # the handshake needs every valid bit
         for tap in stage.taps:
+            needs = tap_need.get(tap.name)
+            if not needs:
+                continue
+            # Elements that always hold equal values share their registers.
+            merged = {}
             values = tap_values[f"{stage.instance}.{tap.name}"]
-            varying = [column.tobytes() for column in values.T if column.min() != column.max()]
-            flip_flops += len(set(varying)) * tap_bits.get(tap.name, 0)
-        valid_bits = stage.latency if tap_bits else 0
+            for column, element_need in zip(values.T, needs):
+                key = column.tobytes()
+                merged[key] = merged.get(key, 0) | element_need
+            flip_flops += sum(bin(mask).count("1") for mask in merged.values())
         stages.append(StageFloor(stage.instance, flip_flops + valid_bits, adder_bits))
     return (sum(s.flip_flops for s in stages), sum(s.adder_bits for s in stages), stages)

@@ -1,0 +1,90 @@
+"""Synthesis, place and route of small designs for each FPGA family, with the reports
+checked against the floor the design needs."""
+
+import json
+
+import pytest
+
+from nomul.boards import synth
+from nomul.cli import main
+from nomul.design import parse_design
+from nomul.resources import floor
+
+
+def small_design(n=8, register=1, sign=False):
+    stages = [{"kind": "signflip", "seed": 3, "overflow": "grow"},
+              {"kind": "fwht", "overflow": "grow", "register": register}]
+    return parse_design({"name": "small", "n": n, "input_width": 4,
+                         "stage": stages + ([{"kind": "sign"}] if sign else [])})
+
+
+@pytest.mark.parametrize("target", ["up5k", "ecp5-25k"])
+@pytest.mark.parametrize("sign", [False, True])
+def test_small_design_report(target, sign, tmp_path):
+    design = small_design(sign=sign)
+    result = synth.synthesize(design, target, work=tmp_path, progress=lambda line: None)
+    cells = result.cells
+    flip_flops, adder_bits, _ = floor(design)
+    assert cells.flip_flops == flip_flops == result.floor_flip_flops
+    assert cells.dsp == 0 and cells.bram == 0
+    assert cells.fmax_mhz and cells.fmax_mhz > 10
+    assert cells.logic_cells > 0 and cells.carry_cells > 0
+    # Every adder bit but an adder's lowest sits in a carry chain.
+    assert cells.carry_bits >= adder_bits - 8 * (1 + 3) * 2
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["cells"]["flip_flops"] == cells.flip_flops
+    assert (report["harness"] is None) == (target != "up5k")
+
+
+def test_floor_counts_only_what_reaches_the_output():
+    design = small_design()
+    negated = sum(1 for s in design.stages[0].signs if s < 0)
+    # A grow sign flip of 4-bit inputs: 5 significant bits where negated, 4 elsewhere.
+    flipped = 8 * 4 + negated
+    levels = [8 * w for w in (6, 7, 8)] if negated == 8 else None
+    total = floor(design)[0]
+    # Followed by sign: the last level keeps only its sign bit (8 bits, not 8 x 8).
+    assert floor(small_design(sign=True))[0] == total - 8 * 8 + 8
+    # A register every 3 levels: only the last level is registered.
+    only_last = floor(small_design(register=3))[0]
+    assert only_last == flipped + 8 * 8 + 2
+    assert total > only_last
+    assert levels is None or total == flipped + sum(levels) + 4
+
+
+def test_floor_of_padding_and_wide_wrap():
+    # Zero padding: the padded half is constant; a + 0 is a wire, not an adder.
+    padded = parse_design({"name": "p", "n": 4, "input_width": 4, "stage": [
+        {"kind": "pad", "n": 8}, {"kind": "fwht", "overflow": "grow", "register": 3}]})
+    flip_flops, adder_bits, _ = floor(padded)
+    assert adder_bits < 8 * (5 + 6 + 7)
+    # A wrap width wider than the values grow adds only sign copies.
+    wide = parse_design({"name": "w", "n": 4, "input_width": 4, "stage": [
+        {"kind": "fwht", "width": 20, "register": 2}]})
+    assert floor(wide)[0] == 4 * 6 + 1
+
+
+def test_cli_prints_a_table(tmp_path, capsys):
+    design_file = tmp_path / "small.toml"
+    design_file.write_text('name = "small"\nn = 4\ninput_width = 4\n'
+                           '[[stage]]\nkind = "fwht"\noverflow = "grow"\n')
+    assert main(["synth", str(design_file), "--target", "ecp5-25k", "-o", str(tmp_path / "o")]) == 0
+    out = capsys.readouterr().out
+    assert "flip-flops" in out and "Fmax (MHz)" in out and "DSP" in out
+    assert (tmp_path / "o" / "report.json").exists()
+
+
+def test_cli_errors(tmp_path, capsys):
+    design = str(tmp_path.parent / "x.toml")
+    assert main(["synth", "examples/hd_block64.toml", "--target", "virtex"]) == 2
+    assert "invalid choice: 'virtex'" in capsys.readouterr().err
+    assert main(["synth", "examples/hd_block64.toml", "--freq", "-5"]) == 2
+    assert capsys.readouterr().err == ("nomul: error: --freq -5.0: must be a positive number "
+                                       "of MHz\n")
+
+
+def test_tool_failure_is_one_line_with_the_log(tmp_path, monkeypatch):
+    monkeypatch.setattr(synth, "tool", lambda name: "false")
+    with pytest.raises(synth.ToolError, match=r"^yosys synth_ecp5 \(design\) failed: exit "
+                                              r"status 1 \(log: .*design_yosys\.log\)$"):
+        synth.synthesize(small_design(), "ecp5-25k", work=tmp_path, progress=lambda line: None)
