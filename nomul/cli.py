@@ -148,6 +148,29 @@ def _synth(args):
     return 0
 
 
+def _build(args):
+    from .boards.build import build_board
+    from .boards.synth import ToolError
+    design = load_design(args.design)
+    if args.vectors < 1:
+        raise UsageError(f"--vectors {args.vectors}: must be at least 1")
+    progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
+    try:
+        result = build_board(design, args.board, args.output, args.vectors, args.program,
+                             progress)
+    except ToolError as error:
+        print(f"nomul: error: {error}", file=sys.stderr)
+        return 1
+    fmax = f"{result.fmax_mhz} MHz" if result.fmax_mhz else "-"
+    print(f"{design.name} on {result.board}: {result.logic_cells} of "
+          f"{result.logic_cells_available} logic cells, {result.flip_flops} flip-flops, "
+          f"Fmax {fmax} (board clock {result.clock_mhz:g} MHz)")
+    print(f"bitstream: {result.bitstream}")
+    print(f"self-test: {result.vectors} vectors; the pass LED lights when the checksum is "
+          f"{result.expected_checksum}")
+    return 0
+
+
 def format_synth(result, target):
     """The table ``nomul synth`` prints for a :class:`~nomul.boards.synth.SynthResult`."""
     carry = "SB_CARRY" if target.family == "ice40" else "CCU2C"
@@ -254,6 +277,20 @@ def _parser():
     sub.add_argument("-o", "--output", metavar="DIR",
                      help="folder for the netlists, logs and report.json "
                           "(default build/synth/NAME-TARGET)")
+    sub = command("build", _build,
+                  "Build a bitstream of the design under a self-test (LFSR stimulus, "
+                  "output checksum against the golden model's, pass/fail on the LEDs) "
+                  "for a board, with amaranth-boards and the YoWASP tools",
+                  "nomul build examples/hd_block64.toml --board ulx3s")
+    sub.add_argument("--board", choices=["icebreaker", "ulx3s", "orangecrab"],
+                     default="icebreaker", help="the board (default icebreaker)")
+    sub.add_argument("--vectors", type=int, default=4096, metavar="N",
+                     help="vectors the self-test checks (default 4096)")
+    sub.add_argument("--program", action="store_true",
+                     help="flash the board afterwards (needs its programmer: iceprog, "
+                          "openFPGALoader or dfu-util)")
+    sub.add_argument("-o", "--output", metavar="DIR",
+                     help="build folder (default build/board/NAME-BOARD)")
     return parser
 
 

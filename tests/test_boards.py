@@ -1,0 +1,108 @@
+"""The board self-test, simulated, and board builds through amaranth-boards."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from amaranth.sim import Simulator
+
+from nomul.boards import selftest
+from nomul.boards.build import build_board
+from nomul.boards.platforms import BOARDS, programmer_missing
+from nomul.cli import main
+from nomul.design import load_design, parse_design
+from nomul.golden.functional import run
+from nomul.packing import unpack
+
+FWHT16 = Path(__file__).parent.parent / "examples/fwht16_wrap.toml"
+
+
+def small():
+    return parse_design({"name": "small", "n": 4, "input_width": 3, "stage": [
+        {"kind": "signflip", "seed": 1}, {"kind": "fwht", "overflow": "grow"}]})
+
+
+def run_selftest(test, cycles):
+    seen = {}
+
+    async def bench(ctx):
+        for _ in range(cycles):
+            await ctx.tick()
+        seen.update(done=ctx.get(test.done), passed=ctx.get(test.passed),
+                    checksum=ctx.get(test.checksum))
+
+    sim = Simulator(test)
+    sim.add_clock(1e-6)
+    sim.add_testbench(bench)
+    sim.run()
+    return seen
+
+
+def test_stimulus_is_the_lfsr_shifted_in():
+    design = small()
+    vectors = selftest.stimulus(design, 40)
+    bits = selftest._lfsr_bits(40)
+    # The newest LFSR bit enters at the top: on cycle k, bit W-1 is LFSR bit k-1.
+    for k in range(13, 40):
+        payload = sum(((int(v) % 8) << (3 * j)) for j, v in enumerate(vectors[k]))
+        assert (payload >> 11) & 1 == bits[k - 1]
+        assert payload & 1 == bits[k - 12]
+    assert (vectors[0] == 0).all()
+
+
+def test_selftest_passes_in_simulation():
+    design = small()
+    test = selftest.SelfTest(design, vectors=60)
+    seen = run_selftest(test, 60 + design.latency + 5)
+    assert seen["done"] and seen["passed"]
+    assert seen["checksum"] == selftest.expected_checksum(design, 60)
+
+
+def test_selftest_fails_on_a_wrong_checksum():
+    design = small()
+    test = selftest.SelfTest(design, vectors=60)
+    test.expected ^= 1 << 7
+    seen = run_selftest(test, 60 + design.latency + 5)
+    assert seen["done"] and not seen["passed"]
+
+
+def test_selftest_checksum_depends_on_every_output():
+    design = small()
+    outputs = run(design, selftest.stimulus(design, 30))
+    assert len({tuple(v) for v in outputs}) > 20        # the stimulus varies
+    assert selftest.expected_checksum(design, 30) != selftest.expected_checksum(design, 31)
+
+
+def test_icebreaker_bitstream(tmp_path):
+    result = build_board(load_design(FWHT16), "icebreaker", tmp_path, vectors=256,
+                         progress=lambda line: None)
+    assert Path(result.bitstream).stat().st_size > 100_000
+    assert result.logic_cells_available == 5280 and 0 < result.logic_cells < 5280
+    assert result.fmax_mhz > 12
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["expected_checksum"] == f"{selftest.expected_checksum(load_design(FWHT16), 256):08x}"
+
+
+def test_design_too_big_for_the_board(tmp_path, capsys):
+    big = Path(__file__).parent.parent / "examples/hd_block64.toml"
+    assert main(["build", str(big), "--board", "icebreaker", "-o", str(tmp_path / "b")]) == 1
+    err = capsys.readouterr().err.splitlines()[-1]
+    assert err.startswith("nomul: error: building for icebreaker failed: the design does not "
+                          "fit: it needs ")
+    assert "logic cells and the up5k has 5280 (log: " in err
+
+
+def test_program_needs_the_programmer(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ICEPROG", "no-such-iceprog")
+    assert main(["build", str(FWHT16), "--program", "-o", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (
+        "nomul: error: cannot program the icebreaker: iceprog is not installed (it is not on "
+        "PyPI; install it with your system's package manager, or set ICEPROG to its path)\n")
+    assert not list(tmp_path.iterdir())
+
+
+def test_bad_board(capsys):
+    assert main(["build", str(FWHT16), "--board", "arty"]) == 2
+    assert "invalid choice: 'arty'" in capsys.readouterr().err
+    assert main(["build", str(FWHT16), "--vectors", "0"]) == 2
