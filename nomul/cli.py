@@ -1,6 +1,7 @@
 """The ``nomul`` command line. Bad input ends in one line on stderr and exit status 2."""
 
 import argparse
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -171,6 +172,44 @@ def _build(args):
     return 0
 
 
+def _int_list(text):
+    try:
+        values = [int(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be integers separated by commas, not {text!r}")
+    return values
+
+
+def _sweep(args):
+    from .boards.sweep import grid, run_sweep
+    from .boards.synth import TARGETS
+    for target in args.target:
+        if target not in TARGETS:
+            raise UsageError(f"--target {target}: must be among {', '.join(TARGETS)}")
+    for overflow in args.overflow:
+        if overflow not in ("wrap", "grow"):
+            raise UsageError(f"--overflow {overflow}: must be wrap or grow")
+    points = grid(args.n, args.input_width, args.overflow, args.width, args.register,
+                  args.target)
+    if not points:
+        raise UsageError("the grid is empty: every --register is above log2 of every --n")
+    try:
+        for point in points:
+            point.design()          # every point is a valid design before anything runs
+    except DesignError as error:
+        raise UsageError(str(error)) from None
+    if args.jobs < 1:
+        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    print(f"sweeping {len(points)} points in {args.jobs} processes", file=sys.stderr, flush=True)
+    out = Path(args.output)
+    rows = run_sweep(points, out, args.jobs,
+                     lambda line: print(line, file=sys.stderr, flush=True))
+    failed = sum(1 for row in rows if row["status"] != "ok")
+    print(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}: {len(rows) - failed} points "
+          f"placed and routed, {failed} failed (reason in the status column)")
+    return 0
+
+
 def format_synth(result, target):
     """The table ``nomul synth`` prints for a :class:`~nomul.boards.synth.SynthResult`."""
     carry = "SB_CARRY" if target.family == "ice40" else "CCU2C"
@@ -291,6 +330,29 @@ def _parser():
                           "openFPGALoader or dfu-util)")
     sub.add_argument("-o", "--output", metavar="DIR",
                      help="build folder (default build/board/NAME-BOARD)")
+    sweep = commands.add_parser(
+        "sweep", help="Synthesize the FWHT over a grid of parameters and targets",
+        description="Synthesize the FWHT over a grid of parameters and targets in parallel "
+                    "processes; write sweep.csv and sweep.png (logic cells and Fmax against n, "
+                    "one line per target).",
+        epilog="example: nomul sweep --n 16,32,64 --width 12 --target up5k,ecp5-85k -o sweep/")
+    sweep.set_defaults(function=_sweep)
+    sweep.add_argument("--n", type=_int_list, default=[16, 32, 64], metavar="N,N,...",
+                       help="points of the FWHT (default 16,32,64)")
+    sweep.add_argument("--input-width", type=int, default=8, metavar="W",
+                       help="input element bits (default 8)")
+    sweep.add_argument("--overflow", type=lambda t: t.split(","), default=["wrap"],
+                       metavar="wrap,grow", help="(default wrap)")
+    sweep.add_argument("--width", type=_int_list, default=[12], metavar="W,W,...",
+                       help="wrap widths (default 12)")
+    sweep.add_argument("--register", type=_int_list, default=[1], metavar="R,R,...",
+                       help="register spacings (default 1)")
+    sweep.add_argument("--target", type=lambda t: t.split(","), default=["up5k", "ecp5-85k"],
+                       metavar="T,T,...", help="targets (default up5k,ecp5-85k)")
+    sweep.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="J",
+                       help="parallel processes (default: the number of cores)")
+    sweep.add_argument("-o", "--output", metavar="DIR", default="build/sweep",
+                       help="output folder (default build/sweep)")
     return parser
 
 

@@ -88,3 +88,24 @@ def test_tool_failure_is_one_line_with_the_log(tmp_path, monkeypatch):
     with pytest.raises(synth.ToolError, match=r"^yosys synth_ecp5 \(design\) failed: exit "
                                               r"status 1 \(log: .*design_yosys\.log\)$"):
         synth.synthesize(small_design(), "ecp5-25k", work=tmp_path, progress=lambda line: None)
+
+
+def test_sweep_writes_csv_and_plot(tmp_path, capsys):
+    assert main(["sweep", "--n", "2,4", "--width", "6", "--register", "1,2",
+                 "--target", "ecp5-25k", "--jobs", "2", "-o", str(tmp_path)]) == 0
+    rows = (tmp_path / "sweep.csv").read_text().splitlines()
+    assert rows[0].startswith("n,input_width,overflow,width,register,target,status,")
+    # n=2 has one level, so register 2 applies to n=4 only: 3 points.
+    assert len(rows) == 1 + 3 and all(",ok," in row for row in rows[1:])
+    assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    assert "3/3" in capsys.readouterr().err
+
+
+def test_sweep_errors(capsys):
+    assert main(["sweep", "--target", "spartan"]) == 2
+    assert capsys.readouterr().err == ("nomul: error: --target spartan: must be among up5k, "
+                                       "hx8k, ecp5-25k, ecp5-85k\n")
+    assert main(["sweep", "--n", "12"]) == 2
+    assert capsys.readouterr().err == ("nomul: error: sweep point fwht12_i8_w12_r1: n = 12: "
+                                       "must be a power of two from 2 to 4096\n")
+    assert main(["sweep", "--n", "a,b"]) == 2
