@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 NOMUL  := $(VENV)/bin/nomul
 EXAMPLES := $(wildcard examples/*.toml)
 
-.PHONY: setup iverilog test demo verilog bench clean
+.PHONY: setup iverilog test demo verilog bench soak clean
 
 setup: $(VENV)/.installed iverilog
 
@@ -36,8 +36,16 @@ demo: setup
 verilog: setup
 	@for design in $(EXAMPLES); do $(NOMUL) verilog $$design -o build/verilog || exit 1; done
 
+# Benchmarks print figures; they are not tests.
 bench: setup
 	$(PY) bench/generate.py
+	$(PY) bench/simulators.py --soak 0
+	$(PY) bench/synth_fwht.py
+	$(PY) bench/synth_xnor.py
+
+# 1,000,000 vectors through the fastest simulator, every register compared (about 20 min).
+soak: setup
+	$(PY) bench/simulators.py --soak 1000000
 
 clean:
 	rm -rf build out sim_build .pytest_cache .hypothesis

@@ -65,12 +65,13 @@ def _one(point, work):
     except ToolError as error:
         return {**row, "status": str(error)}
     cells = result.cells
-    return {**row, "status": "ok", **{k: getattr(cells, k) for k in (
+    return {**row, "status": cells.not_placed or "ok", **{k: getattr(cells, k) for k in (
         "logic_cells", "luts", "carry_cells", "carry_bits", "flip_flops", "bram", "dsp",
         "fmax_mhz")},
         "floor_adder_bits": result.floor_adder_bits,
         "floor_flip_flops": result.floor_flip_flops,
-        "cells_per_adder_bit": round(cells.logic_cells / result.floor_adder_bits, 3),
+        "cells_per_adder_bit": (round(cells.logic_cells / result.floor_adder_bits, 3)
+                                if cells.logic_cells else ""),
         "seconds": result.seconds}
 
 

@@ -99,8 +99,8 @@ def tool(name):
 
 @dataclass
 class Cells:
-    """Resource counts of one place-and-route."""
-    logic_cells: int          # ICESTORM_LC or TRELLIS_COMB used after placement
+    """Resource counts of one synthesis and place-and-route."""
+    logic_cells: int | None   # ICESTORM_LC or TRELLIS_COMB used after placement
     luts: int                 # LUT4 cells from yosys
     carry_cells: int          # SB_CARRY or CCU2C cells from yosys
     carry_bits: int           # carry cells times the adder bits each holds
@@ -108,6 +108,7 @@ class Cells:
     bram: int
     dsp: int
     fmax_mhz: float | None
+    not_placed: str | None = None   # why nextpnr could not place it (yosys counts stand)
 
 
 @dataclass
@@ -154,23 +155,29 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
     nextpnr = [tool(f"yowasp-nextpnr-{family}"), *target.nextpnr_args, "--json", str(netlist),
                "--report", str(report), "--freq", str(freq), "--seed", str(seed)]
     nextpnr += ["--out-of-context"] if family == "ecp5" else ["--pcf-allow-unconstrained"]
-    _run(nextpnr, work / f"{label}_nextpnr.log", f"nextpnr-{family} ({label})", progress,
-         target)
+    not_placed = None
+    try:
+        _run(nextpnr, work / f"{label}_nextpnr.log", f"nextpnr-{family} ({label})", progress,
+             target)
+    except ToolError as error:
+        if "does not fit" not in str(error):
+            raise
+        not_placed = str(error)     # yosys's counts still stand
 
     cell_types = json.loads((work / stats).read_text())["design"]["num_cells_by_type"]
     luts, carry, bits_per_carry, ff_prefix, bram, dsp = _CELLS[family]
     count = lambda names: sum(cell_types.get(name, 0) for name in names)
-    placed = json.loads((work / report).read_text())
-    fmax = placed.get("fmax", {})
-    clock = next(iter(fmax.values()), None)
+    placed = {} if not_placed else json.loads((work / report).read_text())
+    clock = next(iter(placed.get("fmax", {}).values()), None)
     return Cells(
-        logic_cells=placed["utilization"][_LOGIC_CELLS[family]]["used"],
+        logic_cells=placed["utilization"][_LOGIC_CELLS[family]]["used"] if placed else None,
         luts=cell_types.get(luts, 0),
         carry_cells=cell_types.get(carry, 0),
         carry_bits=cell_types.get(carry, 0) * bits_per_carry,
         flip_flops=sum(n for name, n in cell_types.items() if name.startswith(ff_prefix)),
         bram=count(bram), dsp=count(dsp),
         fmax_mhz=round(clock["achieved"], 2) if clock else None,
+        not_placed=not_placed,
     )
 
 
@@ -206,7 +213,8 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
         stand_in_ffs = min(design.input.total_width, design.output.total_width) + 1
         harness.flip_flops -= stand_in_ffs
         harness.logic_cells -= stand_in_ffs
-        cells = Cells(**{key: (value - getattr(harness, key) if key != "fmax_mhz" else value)
+        cells = Cells(**{key: (value - getattr(harness, key)
+                               if isinstance(value, int) and key != "fmax_mhz" else value)
                          for key, value in asdict(total).items()})
     floor_ffs, floor_adders, _ = floor(design)
     result = SynthResult(design.name, target.name, freq, seed, cells, harness, floor_ffs,

@@ -146,6 +146,10 @@ def _synth(args):
         return 1
     print(format_synth(result, target))
     print(f"report: {work / 'report.json'}")
+    if result.cells.not_placed:
+        print(f"nomul: error: {result.cells.not_placed}; the counts above are yosys's",
+              file=sys.stderr)
+        return 1
     return 0
 
 
@@ -215,7 +219,8 @@ def format_synth(result, target):
     carry = "SB_CARRY" if target.family == "ice40" else "CCU2C"
     cells, harness = result.cells, result.harness
     rows = [
-        ("logic cells (after packing)", cells.logic_cells, ""),
+        ("logic cells (after packing)", "-" if cells.logic_cells is None else cells.logic_cells,
+         ""),
         ("LUT4", cells.luts, ""),
         (f"carry cells ({carry})", cells.carry_cells, ""),
         ("adder bits in carry chains", cells.carry_bits, f"{result.floor_adder_bits} adder bits"),
