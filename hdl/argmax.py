@@ -1,15 +1,13 @@
 """Argmax: a pipelined comparator tree that keeps the index of the largest element."""
 
-from amaranth import Cat, Module, Mux, Signal, Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth import Cat, Module, Mux, Value
 
-from .pipeline import Pipeline, fit, layout, tap_register
+from .pipeline import Pipeline, PipelinedStage, fit
 
 __all__ = ["Argmax"]
 
 
-class Argmax(wiring.Component):
+class Argmax(PipelinedStage):
     """The index of the largest element (lowest index on ties); with ``absolute``, of the
     largest ``|x_j|`` (lowest on ties) and whether ``x_j`` is negative.
 
@@ -28,18 +26,6 @@ class Argmax(wiring.Component):
     structs; ``|x|`` of the most negative input is ``2**(w-1)``, which fits the unsigned
     ``w``-bit value. Latency ``stage.latency``, one vector per cycle.
     """
-
-    def __init__(self, stage):
-        self.stage = stage
-        self._taps = {tap.name: tap_register(tap) for tap in stage.taps}
-        super().__init__({
-            "i": In(stream.Signature(layout(stage.input))),
-            "o": Out(stream.Signature(layout(stage.output))),
-        })
-
-    @property
-    def taps(self):
-        return dict(self._taps)
 
     def _leaf(self, j, x):
         stage = self.stage
@@ -69,20 +55,12 @@ class Argmax(wiring.Component):
                 winners.append({name: Mux(left_wins, pair[0][name], pair[1][name])
                                 for name in pair[0]})
             if level == stage.levels - 1:
-                result, valid = self._taps["result"]
-                pipe.load(valid, Value.cast(result).eq(self._pack(winners[0], stage.output)))
+                result = self._pack(winners[0], stage.output)
+                pipe.output(self.level(m, pipe, "result", stage.output, True, result))
                 break
             vector = stage.level_vector(level)
-            if stage.is_registered(level):
-                level_signal, valid = self._taps[f"level{level}"]
-            else:
-                level_signal = Signal(layout(vector), name=f"level{level}")
-            assign = Value.cast(level_signal).eq(Cat(self._pack(c, vector) for c in winners))
-            if stage.is_registered(level):
-                pipe.load(valid, assign)
-            else:
-                m.d.comb += assign
-            candidates = [{name: level_signal[t][name] for name, _, _ in vector.fields}
+            kept = self.level(m, pipe, f"level{level}", vector, stage.is_registered(level),
+                              Cat(self._pack(c, vector) for c in winners))
+            candidates = [{name: kept[t][name] for name, _, _ in vector.fields}
                           for t in range(len(winners))]
-        pipe.output(result)
         return m

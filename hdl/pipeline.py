@@ -1,9 +1,10 @@
 """Shared pieces of every stage: payload layouts and the stalling pipeline register chain."""
 
-from amaranth import Cat, Const, Signal, signed, unsigned
-from amaranth.lib import data
+from amaranth import Cat, Const, Signal, Value, signed, unsigned
+from amaranth.lib import data, stream, wiring
+from amaranth.lib.wiring import In, Out
 
-__all__ = ["layout", "fit", "tap_register", "Pipeline"]
+__all__ = ["layout", "fit", "tap_register", "Pipeline", "PipelinedStage"]
 
 
 def layout(vector):
@@ -75,3 +76,35 @@ class Pipeline:
             self.advance.eq(self._o.ready | ~self._o.valid),
             self._i.ready.eq(self.advance),
         ]
+
+
+class PipelinedStage(wiring.Component):
+    """Base of the stages with registers: stream ports ``i`` and ``o`` of the stage's
+    vector types, and one register (with valid bit) per tap of the stage, made here so
+    that the design top and testbenches can reach them before elaboration (``taps``)."""
+
+    def __init__(self, stage):
+        self.stage = stage
+        self._taps = {tap.name: tap_register(tap) for tap in stage.taps}
+        super().__init__({
+            "i": In(stream.Signature(layout(stage.input))),
+            "o": Out(stream.Signature(layout(stage.output))),
+        })
+
+    @property
+    def taps(self):
+        """``{tap name: (payload register, valid bit)}``."""
+        return dict(self._taps)
+
+    def level(self, m, pipe, name, vector, registered, value):
+        """The signal ``name`` holding ``value`` (bits of a ``vector``): the tap register
+        loaded through ``pipe`` when ``registered``, else a combinational signal. One
+        assignment for the whole vector: per-element assignments cost quadratic time in
+        Amaranth's elaboration."""
+        if registered:
+            signal, valid = self._taps[name]
+            pipe.load(valid, Value.cast(signal).eq(value))
+        else:
+            signal = Signal(layout(vector), name=name)
+            m.d.comb += Value.cast(signal).eq(value)
+        return signal

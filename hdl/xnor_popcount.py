@@ -1,15 +1,13 @@
 """Binary neurons: XNOR with fixed weights, then a pipelined popcount tree."""
 
-from amaranth import C, Cat, Module, Signal, Value
-from amaranth.lib import stream, wiring
-from amaranth.lib.wiring import In, Out
+from amaranth import C, Cat, Module
 
-from .pipeline import Pipeline, fit, layout, tap_register
+from .pipeline import Pipeline, PipelinedStage, fit
 
 __all__ = ["XnorPopcount"]
 
 
-class XnorPopcount(wiring.Component):
+class XnorPopcount(PipelinedStage):
     """``outputs`` neurons over ``N`` incoming bits: ``pop_m = sum_j XNOR(x_j, w_mj)``.
 
     Parameters
@@ -29,18 +27,6 @@ class XnorPopcount(wiring.Component):
     its largest possible value. Latency ``stage.latency``, one vector per cycle; nothing
     overflows.
     """
-
-    def __init__(self, stage):
-        self.stage = stage
-        self._taps = {tap.name: tap_register(tap) for tap in stage.taps}
-        super().__init__({
-            "i": In(stream.Signature(layout(stage.input))),
-            "o": Out(stream.Signature(layout(stage.output))),
-        })
-
-    @property
-    def taps(self):
-        return dict(self._taps)
 
     def _result(self, popcounts):
         stage = self.stage
@@ -72,20 +58,11 @@ class XnorPopcount(wiring.Component):
                       for pair in (neuron[t:t + 2] for t in range(0, len(neuron), 2))]
                      for neuron in terms]
             if level == stage.levels - 1:
-                result, valid = self._taps["result"]
-                pipe.load(valid, Value.cast(result).eq(self._result([t[0] for t in terms])))
+                result = self._result([neuron[0] for neuron in terms])
+                pipe.output(self.level(m, pipe, "result", stage.output, True, result))
                 break
             vector, count = stage.level_vector(level), stage.terms(level)
-            if stage.is_registered(level):
-                sums, valid = self._taps[f"level{level}"]
-            else:
-                sums = Signal(layout(vector), name=f"level{level}")
-            assign = Value.cast(sums).eq(Cat(fit(t, vector.width) for neuron in terms
-                                             for t in neuron))
-            if stage.is_registered(level):
-                pipe.load(valid, assign)
-            else:
-                m.d.comb += assign
+            sums = self.level(m, pipe, f"level{level}", vector, stage.is_registered(level),
+                              Cat(fit(t, vector.width) for neuron in terms for t in neuron))
             terms = [[sums[n * count + t] for t in range(count)] for n in range(stage.outputs)]
-        pipe.output(result)
         return m

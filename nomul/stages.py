@@ -121,8 +121,16 @@ class SignFlip(Stage):
         return (Tap("flipped", 1, self.output),)
 
 
+class _Registered:
+    """Stages of ``levels`` levels with a register after every ``register`` levels and
+    after the last."""
+
+    def is_registered(self, level):
+        return (level + 1) % self.register == 0 or level == self.levels - 1
+
+
 @dataclass(frozen=True)
-class FWHT(Stage):
+class FWHT(_Registered, Stage):
     """The unnormalized fast Walsh-Hadamard transform in natural (Sylvester) order.
 
     Level ``s`` pairs elements ``i`` and ``i + 2**s`` (bit ``s`` of ``i`` clear):
@@ -150,9 +158,6 @@ class FWHT(Stage):
     def level_vector(self, level):
         """The vector type after butterfly level ``level``."""
         return Vector("int", self.input.elements, self.level_width(level))
-
-    def is_registered(self, level):
-        return (level + 1) % self.register == 0 or level == self.levels - 1
 
     @property
     def taps(self):
@@ -184,18 +189,29 @@ class Shift(Stage):
     bits: int
 
 
-def _tree_levels(count):
-    """Levels of a binary reduction tree over ``count`` leaves (at least one)."""
-    return max(1, (count - 1).bit_length())
+class _Tree(_Registered):
+    """A binary reduction tree over ``leaves``: level ``k`` combines aligned blocks of
+    ``2**(k+1)`` leaves; its registers are the taps ``level<k>`` and, last, ``result``."""
 
+    @property
+    def levels(self):
+        return max(1, (self.leaves - 1).bit_length())
 
-def _tree_terms(count, level):
-    """Partial results after ``level``: one per aligned block of ``2**(level+1)`` leaves."""
-    return -(-count // 2 ** (level + 1))
+    def terms(self, level):
+        """Partial results after ``level``."""
+        return -(-self.leaves // 2 ** (level + 1))
+
+    @property
+    def taps(self):
+        taps = []
+        for level in range(self.levels - 1):
+            if self.is_registered(level):
+                taps.append(Tap(f"level{level}", len(taps) + 1, self.level_vector(level)))
+        return tuple(taps) + (Tap("result", len(taps) + 1, self.output),)
 
 
 @dataclass(frozen=True)
-class XnorPopcount(Stage):
+class XnorPopcount(_Tree, Stage):
     """``outputs`` binary neurons over the ``N`` incoming bits.
 
     Neuron ``m`` counts the bits that agree with its weights:
@@ -222,29 +238,13 @@ class XnorPopcount(Stage):
     def inputs(self):
         return self.input.elements
 
-    @property
-    def levels(self):
-        return _tree_levels(self.inputs)
-
-    def terms(self, level):
-        return _tree_terms(self.inputs, level)
+    leaves = inputs
 
     def level_vector(self, level):
         """The partial sums after ``level``: ``terms(level)`` per neuron, neuron-major, each
         as wide as the largest sum of its block of ``2**(level+1)`` bits."""
         width = min(2 ** (level + 1), self.inputs).bit_length()
         return Vector("uint", self.outputs * self.terms(level), width)
-
-    def is_registered(self, level):
-        return (level + 1) % self.register == 0 or level == self.levels - 1
-
-    @property
-    def taps(self):
-        taps = []
-        for level in range(self.levels - 1):
-            if self.is_registered(level):
-                taps.append(Tap(f"level{level}", len(taps) + 1, self.level_vector(level)))
-        return tuple(taps) + (Tap("result", len(taps) + 1, self.output),)
 
     def weight_matrix(self):
         """The weights as an ``outputs x N`` nested tuple of 0/1."""
@@ -258,7 +258,7 @@ class XnorPopcount(Stage):
 
 
 @dataclass(frozen=True)
-class Argmax(Stage):
+class Argmax(_Tree, Stage):
     """The index of the largest element, the lowest index on ties. With ``absolute``, the
     index of the largest ``|x_j|`` (lowest on ties) and whether that ``x_j`` is negative:
     the cross-polytope hash.
@@ -275,16 +275,11 @@ class Argmax(Stage):
     def count(self):
         return self.input.elements
 
+    leaves = count
+
     @property
     def index_width(self):
         return max(1, (self.count - 1).bit_length())
-
-    @property
-    def levels(self):
-        return _tree_levels(self.count)
-
-    def terms(self, level):
-        return _tree_terms(self.count, level)
 
     @property
     def candidate(self):
@@ -295,17 +290,6 @@ class Argmax(Stage):
             fields += (("negative", 1, False),)
         return Vector("struct", 1, sum(width for _, width, _ in fields), fields)
 
-    def is_registered(self, level):
-        return (level + 1) % self.register == 0 or level == self.levels - 1
-
     def level_vector(self, level):
         """The candidates left after ``level``."""
         return Vector("struct", self.terms(level), self.candidate.width, self.candidate.fields)
-
-    @property
-    def taps(self):
-        taps = []
-        for level in range(self.levels - 1):
-            if self.is_registered(level):
-                taps.append(Tap(f"level{level}", len(taps) + 1, self.level_vector(level)))
-        return tuple(taps) + (Tap("result", len(taps) + 1, self.output),)
