@@ -16,12 +16,10 @@ from pathlib import Path
 import numpy as np
 
 from .seeded import SEED_MAX, seeded_bits, seeded_signs
-from .stages import FWHT, Argmax, Pad, Shift, Sign, SignFlip, Tap, Vector, XnorPopcount
+from .stages import (FWHT, Argmax, Pad, Shift, Sign, SignFlip, Vector, XnorPopcount,
+                     index_width, tree_levels)
 
-__all__ = [
-    "DesignError", "Vector", "Tap", "SignFlip", "FWHT", "Sign", "Pad", "Shift",
-    "XnorPopcount", "Argmax", "Design", "load_design", "parse_design", "MAX_WIDTH",
-]
+__all__ = ["DesignError", "Design", "load_design", "parse_design", "MAX_WIDTH"]
 
 MAX_N = 4096
 MAX_INPUT_WIDTH = 32
@@ -296,7 +294,7 @@ def _xnor_popcount(keys, index, x, base):
     output = {"popcount": Vector("uint", outputs, width),
               "dot": Vector("int", outputs, width + 1),
               "threshold": Vector("bits", outputs, 1)}[result]
-    register = _register(keys, max(1, (inputs - 1).bit_length()), f"the adder tree over {inputs} bits")
+    register = _register(keys, tree_levels(inputs), f"the adder tree over {inputs} bits")
     return XnorPopcount(index, x, output, outputs, weights, name, digest, seed, result,
                         thresholds, register)
 
@@ -310,11 +308,10 @@ def _argmax(keys, index, x, base):
     if absolute and x.kind != "int":
         keys.fail(f"absolute = true needs signed integers, but the input is {x.describe()}")
     count = x.elements
-    register = _register(keys, max(1, (count - 1).bit_length()),
-                         f"the comparator tree over {count} elements")
-    index_width = max(1, (count - 1).bit_length())
-    fields = (("index", index_width, False),) + ((("negative", 1, False),) if absolute else ())
-    output = Vector("struct", 1, index_width + absolute, fields)
+    register = _register(keys, tree_levels(count), f"the comparator tree over {count} elements")
+    index_bits = index_width(count)
+    fields = (("index", index_bits, False),) + ((("negative", 1, False),) if absolute else ())
+    output = Vector("struct", 1, index_bits + absolute, fields)
     return Argmax(index, x, output, absolute, register)
 
 

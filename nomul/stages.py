@@ -8,7 +8,7 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 __all__ = ["Vector", "Tap", "Stage", "SignFlip", "FWHT", "Sign", "Pad", "Shift",
-           "XnorPopcount", "Argmax"]
+           "XnorPopcount", "Argmax", "tree_levels", "index_width"]
 
 
 @dataclass(frozen=True)
@@ -189,13 +189,23 @@ class Shift(Stage):
     bits: int
 
 
+def tree_levels(leaves):
+    """Levels of a binary reduction tree over ``leaves`` (at least one)."""
+    return max(1, (leaves - 1).bit_length())
+
+
+def index_width(count):
+    """Bits of an index into ``count`` elements (at least one)."""
+    return max(1, (count - 1).bit_length())
+
+
 class _Tree(_Registered):
     """A binary reduction tree over ``leaves``: level ``k`` combines aligned blocks of
     ``2**(k+1)`` leaves; its registers are the taps ``level<k>`` and, last, ``result``."""
 
     @property
     def levels(self):
-        return max(1, (self.leaves - 1).bit_length())
+        return tree_levels(self.leaves)
 
     def terms(self, level):
         """Partial results after ``level``."""
@@ -279,7 +289,7 @@ class Argmax(_Tree, Stage):
 
     @property
     def index_width(self):
-        return max(1, (self.count - 1).bit_length())
+        return index_width(self.count)
 
     @property
     def candidate(self):
