@@ -20,12 +20,13 @@ def fails(capsys, argv, message):
     assert err == f"nomul: error: {message}\n"
 
 
-@pytest.mark.parametrize("command", ["info", "verilog", "golden", "sim"])
+@pytest.mark.parametrize("command", ["info", "verilog", "golden", "sim", "synth", "build",
+                                     "sweep"])
 def test_help_says_what_and_gives_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit:
         main([command, "--help"])
     assert exit.value.code == 0
-    assert f"example: nomul {command} examples/" in capsys.readouterr().out
+    assert f"example: nomul {command} " in capsys.readouterr().out
 
 
 def test_bad_arguments(capsys, tmp_path):
