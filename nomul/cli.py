@@ -43,6 +43,9 @@ def _info(args):
 def _verilog(args):
     from .verilog import write
     design = load_design(args.design)
+    print(f"generating {design.name}: elaborating {len(design.stages)} stages over "
+          f"{design.n} elements (a 4096-point FWHT takes about a minute)",
+          file=sys.stderr, flush=True)
     try:
         verilog_path, manifest_path = write(design, Path(args.output))
     except OSError as error:

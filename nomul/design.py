@@ -22,6 +22,8 @@ from .stages import (FWHT, Argmax, Pad, Shift, Sign, SignFlip, Vector, XnorPopco
 __all__ = ["DesignError", "Design", "load_design", "parse_design", "MAX_WIDTH"]
 
 MAX_N = 4096
+# Amaranth 0.5 builds every signal as one netlist cell, of at most 65535 bits.
+MAX_SIGNAL_BITS = 65535
 MAX_INPUT_WIDTH = 32
 # The golden models compute in int64; an element never needs more than 62 bits.
 MAX_WIDTH = 62
@@ -321,6 +323,22 @@ _STAGE_PARSERS = {
 }
 
 
+def _check_signal_bits(keys, stage):
+    """Every vector the stage's hardware holds in one signal must fit Amaranth's limit."""
+    levels = getattr(stage, "levels", 0)
+    named = [("its input", stage.input)]
+    if hasattr(stage, "level_vector"):
+        last = levels if stage.kind == "fwht" else levels - 1
+        named += [(f"level {level}", stage.level_vector(level)) for level in range(last)]
+    named.append(("its output", stage.output))
+    for what, vector in named:
+        if vector.total_width > MAX_SIGNAL_BITS:
+            keys.fail(f"{what} would be {vector.elements} x {vector.width} = "
+                      f"{vector.total_width} bits in one signal; Amaranth allows at most "
+                      f"{MAX_SIGNAL_BITS}: use fewer elements or narrower ones (a smaller n, "
+                      f"input_width or wrap width)")
+
+
 def parse_design(table, source="design", base=None):
     """Validates a design given as the parsed TOML ``table``; ``source`` names it in errors
     and ``base`` is the folder that weights files are relative to (default: the current
@@ -354,6 +372,7 @@ def parse_design(table, source="design", base=None):
         kind = stage_keys.choice("kind", tuple(_STAGE_PARSERS))
         stage = _STAGE_PARSERS[kind](stage_keys, index, x, Path(base or "."))
         stage_keys.finish()
+        _check_signal_bits(stage_keys, stage)
         stages.append(stage)
         x = stage.output
     return Design(name, n, input_width, parallelism, tuple(stages))

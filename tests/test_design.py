@@ -134,9 +134,9 @@ def test_stage_errors():
 
 
 def test_growth_past_the_golden_model_width():
-    error('d.toml: stage 2 (fwht): overflow = "grow" would make 64-bit elements; at most 62 '
-          'bits are allowed', {"kind": "fwht", "width": 52}, {"kind": "fwht", "overflow": "grow"},
-          n=4096)
+    error('d.toml: stage 2 (fwht): overflow = "grow" would make 63-bit elements; at most 62 '
+          'bits are allowed', {"kind": "fwht", "width": 61}, {"kind": "fwht", "overflow": "grow"},
+          n=4)
 
 
 def test_file_errors(tmp_path):
@@ -146,3 +146,13 @@ def test_file_errors(tmp_path):
     bad.write_text("n = = 3\n")
     with pytest.raises(DesignError, match=r"^.*bad\.toml: not valid TOML: .*\(at line 1, column 5\)$"):
         load_design(bad)
+
+
+def test_signals_wider_than_amaranth_allows():
+    error("d.toml: stage 1 (fwht): level 7 would be 4096 x 16 = 65536 bits in one signal; "
+          "Amaranth allows at most 65535: use fewer elements or narrower ones (a smaller n, "
+          "input_width or wrap width)", {"kind": "fwht", "overflow": "grow"}, n=4096)
+    error("d.toml: stage 1 (sign): its input would be 4096 x 32 = 131072 bits in one signal; "
+          "Amaranth allows at most 65535: use fewer elements or narrower ones (a smaller n, "
+          "input_width or wrap width)", {"kind": "sign"}, n=4096, input_width=32)
+    assert parse_design(table({"kind": "fwht", "width": 15}, n=4096)).output.total_width == 61440

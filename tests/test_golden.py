@@ -22,11 +22,14 @@ def fwht_design(n, input_width, overflow, width=None, register=1, signflip=None)
 @pytest.mark.parametrize("n", [2**k for k in range(1, 13)])
 @pytest.mark.parametrize("overflow", ["wrap", "grow"])
 def test_fwht_equals_sylvester_product(n, overflow):
-    design = fwht_design(n, 8, overflow)
+    # Past 2048 points a grown 8-bit transform exceeds Amaranth's 65535 bits per signal.
+    width = 8 if n <= 1024 else 3
+    design = fwht_design(n, width, overflow)
     rng = np.random.default_rng(n)
-    x = np.vstack([extreme_vectors(n, 8), random_vectors(rng, 10, n, 8)])
+    x = np.vstack([extreme_vectors(n, width), random_vectors(rng, 10, n, width)])
     exact = x @ hadamard(n).T
-    want = exact if overflow == "grow" else (exact + 128) % 256 - 128
+    half = 2 ** (width - 1)
+    want = exact if overflow == "grow" else (exact + half) % (2 * half) - half
     np.testing.assert_array_equal(functional.run(design, x), want)
 
 
