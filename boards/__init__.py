@@ -1,0 +1,1 @@
+"""Synthesis, I/O harness, board self-test tops, board builds and sweeps."""

@@ -1,0 +1,1 @@
+"""Golden models: functional (numpy, vectorized, bit-exact) and cycle-level."""

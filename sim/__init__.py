@@ -1,0 +1,1 @@
+"""Simulation against the golden models: Amaranth simulator, cocotb on the Verilog, lint."""
