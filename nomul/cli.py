@@ -123,6 +123,10 @@ def _sim(args):
         print(f"first mismatch: {report.mismatch} (seed {args.seed})")
         if waves:
             print(f"waveform: {waves}")
+            save = Path(args.work or f"build/nomul-sim/{design.name}-{args.simulator}") / \
+                f"{design.name}.gtkw"
+            if args.simulator != "amaranth" and save.exists():
+                print(f"GTKWave save file (ports and taps): {save}")
         return 1
     if report.vectors != args.vectors:
         print(f"only {report.vectors} of {args.vectors} vectors came out in {cycles} cycles")

@@ -99,3 +99,23 @@ def test_a_wrong_design_fails_the_comparison(tmp_path):
                    verilog=verilog)
     assert report.mismatch is not None and "s2_fwht.level0 element " in report.mismatch
     assert report.waves is not None
+
+
+def test_cli_names_the_mismatch_and_keeps_the_waves(tmp_path, capsys, monkeypatch):
+    from nomul.cli import main
+    right = functional._STEPS["signflip"]
+
+    def wrong(stage, x):   # the model of the sign flip forgets one sign
+        y, taps = right(stage, x)
+        y = y.copy()
+        y[:, 3] = x[:, 3]
+        return y, {"flipped": y}
+
+    monkeypatch.setitem(functional._STEPS, "signflip", wrong)
+    design = Path(__file__).parent.parent / "examples/hd_block64.toml"
+    assert main(["sim", str(design), "--vectors", "20", "--work", str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "1 mismatch" in out
+    assert "first mismatch: cycle " in out and "s1_signflip.flipped element 3 is " in out
+    assert f"waveform: {tmp_path}" in out
+    assert f"GTKWave save file (ports and taps): {tmp_path / 'hd_block64.gtkw'}" in out
