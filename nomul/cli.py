@@ -111,7 +111,8 @@ def _sim(args):
             report = check(design, vectors, in_valid, out_ready, simulator=args.simulator,
                            work=work, waves=bool(args.waves))
         except (SimulatorMissing, RuntimeError) as error:
-            raise UsageError(str(error)) from None
+            print(f"nomul: error: {error}", file=sys.stderr)
+            return 1
         waves = report.waves
         if args.waves and report.waves:
             waves = shutil.copyfile(report.waves, args.waves)
