@@ -125,6 +125,12 @@ class Report:
     seconds: float = 0.0
     waves: object = None
 
+    @classmethod
+    def of(cls, trace, mismatch, seconds, waves=None):
+        """The report of a comparison against the model ``trace``."""
+        return cls(trace.cycles, int((trace.delivered >= 0).sum()), len(trace.taps) + 1,
+                   mismatch, seconds, waves)
+
 
 def check(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):
     """Simulates ``design`` and compares it with the cycle model; returns a :class:`Report`."""
@@ -132,5 +138,4 @@ def check(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):
     trace = cycle.simulate(design, vectors, in_valid, out_ready, reset)
     seen = observe(design, vectors, in_valid, out_ready, reset, vcd_file)
     mismatch = compare(design, trace, seen)
-    return Report(trace.cycles, int((trace.delivered >= 0).sum()), len(trace.taps) + 1,
-                  mismatch, time.perf_counter() - start)
+    return Report.of(trace, mismatch, time.perf_counter() - start)

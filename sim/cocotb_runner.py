@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -181,5 +180,4 @@ def check(design, vectors, in_valid, out_ready, reset=None, simulator="icarus", 
     if mismatch and not waves_file:
         _, waves_file = observe(design, vectors, in_valid, out_ready, reset, simulator, work,
                                 True, verilog)
-    return Report(trace.cycles, int((trace.delivered >= 0).sum()), len(trace.taps) + 1,
-                  mismatch, seconds, waves_file)
+    return Report.of(trace, mismatch, seconds, waves_file)

@@ -3,17 +3,13 @@
 import json
 from pathlib import Path
 
-import numpy as np
-import pytest
 from amaranth.sim import Simulator
 
 from nomul.boards import selftest
 from nomul.boards.build import build_board
-from nomul.boards.platforms import BOARDS, programmer_missing
 from nomul.cli import main
 from nomul.design import load_design, parse_design
 from nomul.golden.functional import run
-from nomul.packing import unpack
 
 FWHT16 = Path(__file__).parent.parent / "examples/fwht16_wrap.toml"
 
