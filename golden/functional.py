@@ -27,14 +27,14 @@ def check_input(design, x):
                          f"or ({design.n},), not {x.shape}")
     if x.size and not np.issubdtype(x.dtype, np.integer):
         raise ValueError(f"input vectors must hold integers, not {x.dtype}")
-    x = x.astype(np.int64)
     lo, hi = -(1 << (design.input_width - 1)), (1 << (design.input_width - 1)) - 1
-    bad = np.argwhere((x < lo) | (x > hi))
+    # Compared in the array's own dtype (Python integers promote safely), before any cast.
+    bad = np.argwhere((x < lo) | (x > hi)) if x.size else []
     if len(bad):
         v, j = bad[0]
         raise ValueError(f"input element [{v}, {j}] = {x[v, j]} is outside the signed "
                          f"{design.input_width}-bit range {lo}..{hi}")
-    return x
+    return x.astype(np.int64)
 
 
 # Each step returns (output, {tap name: values}) for a stage and its input vectors.

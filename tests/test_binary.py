@@ -1,6 +1,7 @@
 """xnor_popcount and argmax: design errors, golden models against brute-force
 definitions, and the hardware against the cycle model under stalls and resets."""
 
+import json
 import re
 
 import numpy as np
@@ -42,8 +43,9 @@ def test_weights_errors(tmp_path):
     np.save(tmp_path / "float.npy", np.ones((3, 16)))
     (tmp_path / "junk.npy").write_text("junk")
     base = {"kind": "xnor_popcount", "outputs": 3}
-    error('d.toml: stage 2 (xnor_popcount): weights = "none.npy": no such file '
-          f'({tmp_path / "none.npy"})', {**base, "weights": "none.npy"}, tmp_path=tmp_path)
+    error('d.toml: stage 2 (xnor_popcount): weights = "none.npy": '
+          f'{tmp_path / "none.npy"}: no such weights file', {**base, "weights": "none.npy"},
+          tmp_path=tmp_path)
     error('d.toml: stage 2 (xnor_popcount): weights = "wide.npy" has shape (3, 15): it must '
           'be outputs x N = (3, 16), one row of 0/1 per neuron over the 16 incoming bits',
           {**base, "weights": "wide.npy"}, tmp_path=tmp_path)
@@ -55,10 +57,10 @@ def test_weights_errors(tmp_path):
     error('d.toml: stage 2 (xnor_popcount): weights = "float.npy" holds float64: weights must '
           'be integers 0 or 1 (1 stands for +1)', {**base, "weights": "float.npy"},
           tmp_path=tmp_path)
-    with pytest.raises(DesignError, match=r'^d\.toml: stage 2 \(xnor_popcount\): weights = '
-                                          r'"junk\.npy": not a readable \.npy array \(.*\)$'):
-        parse_design({"name": "t", "n": 16, "input_width": 4, "stage": [
-            {"kind": "sign"}, {**base, "weights": "junk.npy"}]}, "d.toml", tmp_path)
+    error('d.toml: stage 2 (xnor_popcount): weights = "junk.npy": '
+          f'{tmp_path / "junk.npy"}: not a .npy file (it does not start with the .npy magic '
+          'string); a weights file is an array saved with numpy.save',
+          {**base, "weights": "junk.npy"}, tmp_path=tmp_path)
     error("d.toml: stage 2 (xnor_popcount): needs exactly one of 'weights' (a .npy file of "
           "outputs x N zeros and ones, relative to the design file) and 'seed' (an integer "
           "from 0 to 2**64-1)", base)
@@ -71,9 +73,10 @@ def test_threshold_and_input_errors():
           {**base, "result": "threshold", "thresholds": [1, 2]})
     error('d.toml: stage 2 (xnor_popcount): thresholds is missing: result = "threshold" '
           'needs a list of exactly 3 integers (one per output)', {**base, "result": "threshold"})
-    error('d.toml: stage 2 (xnor_popcount): thresholds[1] = 2.5: each threshold must be an '
-          'integer (0 or less: always 1; above 16: never)',
-          {**base, "result": "threshold", "thresholds": [1, 2.5, 3]})
+    for bad in (2.5, 2 ** 63, -2 ** 63 - 1, True):
+        error(f'd.toml: stage 2 (xnor_popcount): thresholds[1] = {json.dumps(bad)}: each '
+              'threshold must be an integer from -2**63 to 2**63-1 (0 or less: always 1; '
+              'above 16: never)', {**base, "result": "threshold", "thresholds": [1, bad, 3]})
     error('d.toml: stage 2 (xnor_popcount): thresholds = [1, 2, 3]: thresholds apply only to '
           'result = "threshold"', {**base, "thresholds": [1, 2, 3]})
     error('d.toml: stage 2 (xnor_popcount): result = "sum": must be one of "popcount", "dot", '

@@ -39,7 +39,6 @@ def test_bad_arguments(capsys, tmp_path):
     fails(capsys, ["sim", str(HD), "--in-duty", "0"],
           "argument --in-duty: must be a number above 0 and at most 1, not '0' "
           "(see 'nomul sim --help')")
-    fails(capsys, ["sim", str(HD), "--vectors", "0"], "--vectors 0: must be at least 1")
     fails(capsys, ["info", str(tmp_path / "none.toml")], f"{tmp_path / 'none.toml'}: no such design file")
 
 
@@ -78,13 +77,12 @@ def test_golden_single_vector_keeps_its_shape(tmp_path):
 
 
 def test_golden_bad_input(tmp_path, capsys):
+    out = str(tmp_path / "y.npy")
     np.save(tmp_path / "x.npy", np.full((2, 16), 300))
-    fails(capsys, ["golden", str(FWHT), "--in", str(tmp_path / "x.npy"), "--out", "y.npy"],
+    fails(capsys, ["golden", str(FWHT), "--in", str(tmp_path / "x.npy"), "--out", out],
           f"{tmp_path / 'x.npy'}: input element [0, 0] = 300 is outside the signed 8-bit "
           "range -128..127")
-    (tmp_path / "junk.npy").write_text("not numpy")
-    assert main(["golden", str(FWHT), "--in", str(tmp_path / "junk.npy"), "--out", "y.npy"]) == 2
-    assert capsys.readouterr().err.startswith(f"nomul: error: {tmp_path / 'junk.npy'}: not a readable .npy array")
+    assert not (tmp_path / "y.npy").exists()
 
 
 def test_sim_reports_zero_mismatches(capsys):

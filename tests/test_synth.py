@@ -80,8 +80,8 @@ def test_cli_errors(capsys):
     assert main(["synth", design, "--target", "virtex"]) == 2
     assert "invalid choice: 'virtex'" in capsys.readouterr().err
     assert main(["synth", design, "--freq", "-5"]) == 2
-    assert capsys.readouterr().err == ("nomul: error: --freq -5.0: must be a positive number "
-                                       "of MHz\n")
+    assert capsys.readouterr().err == ("nomul: error: --freq -5: must be a number of MHz "
+                                       "above 0 and at most 1000\n")
 
 
 def test_tool_failure_is_one_line_with_the_log(tmp_path, monkeypatch):
