@@ -11,8 +11,10 @@ The analysis follows every element through the stages, as synthesis does:
   ``0..k`` of both operands, while ``a + 0`` is a plain wire.
 
 **Flip-flops**: the needed register bits plus one valid bit per register, counting
-elements that are always equal (the repeats that padding causes, found by running the
-golden model on random inputs) once, since synthesis merges them.
+elements that are equal by construction once, since synthesis merges them: every element
+is named by the operation that makes it and the names of its operands (``a + 0`` is
+``a``; ``a + b`` is ``b + a``), as yosys's structural merging sees it, so the repeats
+that padding causes are found exactly, without sampling.
 
 **Adder bits**: one adder, subtractor or comparator bit per needed result bit: for an
 FWHT, each butterfly output as wide as its highest needed bit (none where an operand is
@@ -22,13 +24,7 @@ tree, each sum as wide as its largest value; for argmax, one comparator per pair
 
 from dataclasses import dataclass
 
-import numpy as np
-
-from .golden.functional import run_with_taps
-
 __all__ = ["StageFloor", "floor"]
-
-SAMPLES = 96
 
 
 @dataclass
@@ -153,6 +149,86 @@ def _backward(stage, need_out, sig_in):
     raise ValueError(f"no floor for stage kind {stage.kind!r}")
 
 
+class _Names:
+    """Structural names of values: equal names for values built by equal operations
+    from equal operands."""
+
+    def __init__(self):
+        self.table = {}
+        self.zero = self(("zero",))
+
+    def __call__(self, key):
+        return self.table.setdefault(key, len(self.table))
+
+    def add(self, a, b, width):
+        if b == self.zero:
+            return a
+        if a == self.zero:
+            return b
+        return self(("add", min(a, b), max(a, b), width))
+
+    def sub(self, a, b, width):
+        if b == self.zero:
+            return a
+        if a == self.zero:
+            return self.neg(b, width)
+        return self(("sub", a, b, width))
+
+    def neg(self, a, width):
+        return a if a == self.zero else self(("neg", a, width))
+
+
+def _names(stage, x, names):
+    """``(output names, {tap: names per element})`` of ``stage`` for input names ``x``."""
+    kind = stage.kind
+    if kind == "signflip":
+        y = [a if d > 0 else names.neg(a, stage.output.width) for a, d in zip(x, stage.signs)]
+        return y, {"flipped": y}
+    if kind == "fwht":
+        y, taps = list(x), {}
+        if stage.overflow == "wrap" and stage.input.width > stage.width:
+            y = [a if a == names.zero else names(("wrap", a, stage.width)) for a in y]
+        for level in range(stage.levels):
+            half, width = 1 << level, stage.level_width(level)
+            y = [names.add(y[i], y[i + half], width) if not i & half
+                 else names.sub(y[i - half], y[i], width) for i in range(len(y))]
+            if stage.is_registered(level):
+                taps[f"level{level}"] = y
+        return y, taps
+    if kind == "pad":
+        return list(x) + [names.zero] * (stage.n - len(x)), {}
+    if kind == "shift":
+        return [a if a == names.zero else names(("shift", a, stage.bits)) for a in x], {}
+    if kind == "sign":
+        return [names(("sign", a)) for a in x], {}
+    if kind == "xnor_popcount":
+        sums = [[names(("xnor", a, w)) for a, w in zip(x, row)]
+                for row in stage.weight_matrix()]
+        taps = {}
+        for level in range(stage.levels - 1):
+            sums = [[names.add(*pair, None) if len(pair) == 2 else pair[0]
+                     for pair in (row[t:t + 2] for t in range(0, len(row), 2))]
+                    for row in sums]
+            if stage.is_registered(level):
+                taps[f"level{level}"] = [t for row in sums for t in row]
+        y = [names(("neuron", tuple(row), stage.result, threshold)) for row, threshold
+             in zip(sums, stage.thresholds or (None,) * stage.outputs)]
+        taps["result"] = y
+        return y, taps
+    if kind == "argmax":
+        candidates, taps = [names(("leaf", a, j, stage.absolute)) for j, a in enumerate(x)], {}
+        for level in range(stage.levels - 1):
+            candidates = [names(("max", *pair)) if len(pair) == 2 else pair[0]
+                          for pair in (candidates[t:t + 2]
+                                       for t in range(0, len(candidates), 2))]
+            if stage.is_registered(level):
+                taps[f"level{level}"] = candidates
+        y = [names(("argmax", tuple(candidates)))]
+        taps["result"] = y
+        return y, taps
+    raise ValueError(f"no floor for stage kind {kind!r}")
+
+
 def floor(design):
     """``(flip_flops, adder_bits, [StageFloor per stage])`` of ``design``."""
     sigs = [[design.input_width] * design.n]
@@ -165,22 +241,20 @@ def floor(design):
         analysed.append((stage, tap_need, adder_bits))
     analysed.reverse()
 
-    half = 1 << (design.input_width - 1)
-    samples = np.random.default_rng(0).integers(-half, half, (SAMPLES, design.n))
-    _, tap_values = run_with_taps(design, samples)
+    names = _Names()
+    x = [names(("input", j)) for j in range(design.n)]
     stages = []
     for stage, tap_need, adder_bits in analysed:
+        x, tap_names = _names(stage, x, names)
         flip_flops, valid_bits = 0, stage.latency   # the handshake needs every valid bit
         for tap in stage.taps:
             needs = tap_need.get(tap.name)
             if not needs:
                 continue
-            # Elements that always hold equal values share their registers.
+            # Elements that are equal by construction share their registers.
             merged = {}
-            values = tap_values[f"{stage.instance}.{tap.name}"]
-            for column, element_need in zip(values.T, needs):
-                key = column.tobytes()
-                merged[key] = merged.get(key, 0) | element_need
+            for name, element_need in zip(tap_names[tap.name], needs):
+                merged[name] = merged.get(name, 0) | element_need
             flip_flops += sum(bin(mask).count("1") for mask in merged.values())
         stages.append(StageFloor(stage.instance, flip_flops + valid_bits, adder_bits))
     return (sum(s.flip_flops for s in stages), sum(s.adder_bits for s in stages), stages)

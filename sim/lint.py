@@ -30,22 +30,23 @@ WAIVERS = [
 ]
 
 
-def _control_file():
+def _control_file(waivers):
     lines = ["`verilator_config"]
-    for rule, match, _ in WAIVERS:
+    for rule, match, _ in waivers:
         lines.append(f"lint_off -rule {rule}" + (f' -file "*" -match "{match}"' if match else ""))
     return "\n".join(lines) + "\n"
 
 
-def lint(verilog):
-    """Lints ``verilog`` (a path); returns the problems found, one string each."""
+def lint(verilog, waivers=WAIVERS):
+    """Lints ``verilog`` (a path) with ``waivers`` (default :data:`WAIVERS`); returns the
+    problems found, one string each."""
     verilog = Path(verilog)
     problems = []
     executable, env_additions = verilator_setup()
     env = {**os.environ, **env_additions}
     with tempfile.TemporaryDirectory() as work:
         control = Path(work) / "waivers.vlt"
-        control.write_text(_control_file())
+        control.write_text(_control_file(waivers))
         result = subprocess.run([executable, "--lint-only", "-Wall", str(control), str(verilog)],
                                 capture_output=True, text=True, env=env)
         if result.returncode != 0:

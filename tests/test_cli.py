@@ -95,3 +95,29 @@ def test_sim_reports_zero_mismatches(capsys):
 def test_verilog_writes_both_files(tmp_path, capsys):
     assert main(["verilog", str(FWHT), "-o", str(tmp_path / "o")]) == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["fwht16_wrap.json", "fwht16_wrap.v"]
+
+
+def test_info_shows_every_stage(capsys, tmp_path):
+    assert main(["info", str(FWHT)]) == 0
+    assert capsys.readouterr().out == (
+        "fwht16_wrap: 16 signed 8-bit integers in, 16 signed 12-bit integers out, latency 2 "
+        "cycles, one vector per cycle\n"
+        "  s1_fwht            16 signed 8-bit integers -> 16 signed 12-bit integers, latency 2\n"
+        "                     overflow=wrap, width=12, register=2\n")
+    design = tmp_path / "d.toml"
+    design.write_text('name = "d"\nn = 4\ninput_width = 6\n'
+                      '[[stage]]\nkind = "signflip"\nsigns = [1, -1, 1, -1]\noverflow = "grow"\n'
+                      '[[stage]]\nkind = "pad"\nn = 8\n[[stage]]\nkind = "shift"\nbits = 2\n'
+                      '[[stage]]\nkind = "argmax"\nabsolute = true\n')
+    assert main(["info", str(design)]) == 0
+    assert capsys.readouterr().out == (
+        "d: 4 signed 6-bit integers in, 1 x 4-bit (index+negative) out, latency 4 cycles, one "
+        "vector per cycle\n"
+        "  s1_signflip        4 signed 6-bit integers -> 4 signed 7-bit integers, latency 1\n"
+        "                     signs=[4 values], overflow=grow\n"
+        "  s2_pad             4 signed 7-bit integers -> 8 signed 7-bit integers, latency 0\n"
+        "                     n=8\n"
+        "  s3_shift           8 signed 7-bit integers -> 8 signed 5-bit integers, latency 0\n"
+        "                     bits=2\n"
+        "  s4_argmax          8 signed 5-bit integers -> 1 x 4-bit (index+negative), latency 3\n"
+        "                     absolute=True, register=1\n")

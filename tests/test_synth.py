@@ -12,9 +12,10 @@ from nomul.design import parse_design
 from nomul.resources import floor
 
 
-def small_design(n=8, register=1, sign=False):
-    stages = [{"kind": "signflip", "seed": 3, "overflow": "grow"},
-              {"kind": "fwht", "overflow": "grow", "register": register}]
+def small_design(n=8, register=1, sign=False, signs=None):
+    flip = {"kind": "signflip", "overflow": "grow"}
+    flip.update({"signs": signs} if signs else {"seed": 3})
+    stages = [flip, {"kind": "fwht", "overflow": "grow", "register": register}]
     return parse_design({"name": "small", "n": n, "input_width": 4,
                          "stage": stages + ([{"kind": "sign"}] if sign else [])})
 
@@ -38,19 +39,35 @@ def test_small_design_report(target, sign, tmp_path):
 
 
 def test_floor_counts_only_what_reaches_the_output():
-    design = small_design()
-    negated = sum(1 for s in design.stages[0].signs if s < 0)
     # A grow sign flip of 4-bit inputs: 5 significant bits where negated, 4 elsewhere.
-    flipped = 8 * 4 + negated
-    levels = [8 * w for w in (6, 7, 8)] if negated == 8 else None
-    total = floor(design)[0]
-    # Followed by sign: the last level keeps only its sign bit (8 bits, not 8 x 8).
-    assert floor(small_design(sign=True))[0] == total - 8 * 8 + 8
-    # A register every 3 levels: only the last level is registered.
-    only_last = floor(small_design(register=3))[0]
-    assert only_last == flipped + 8 * 8 + 2
-    assert total > only_last
-    assert levels is None or total == flipped + sum(levels) + 4
+    for signs in ([-1] * 8, [1, -1] * 4, None):
+        design = small_design(signs=signs)
+        negated = sum(1 for s in design.stages[0].signs if s < 0)
+        flipped = 8 * 4 + negated
+        total = floor(design)[0]
+        # Followed by sign: the last level keeps only its sign bit (8 bits, not 8 x 8).
+        assert floor(small_design(sign=True, signs=signs))[0] == total - 8 * 8 + 8
+        # A register every 3 levels: only the last level is registered.
+        only_last = floor(small_design(register=3, signs=signs))[0]
+        assert only_last == flipped + 8 * 8 + 2
+        assert total > only_last
+    # All negated: 5 significant bits, then levels of 6, 7 and 8 bits; 1 + 3 valid bits.
+    assert floor(small_design(signs=[-1] * 8))[0] == 8 * 5 + 8 * (6 + 7 + 8) + 4
+    # Half negated: level 0 adds a 4-bit and a 5-bit value (6 bits), and so on.
+    assert floor(small_design(signs=[1, -1] * 4))[0] == 8 * 4 + 4 + 8 * (6 + 7 + 8) + 4
+
+
+def test_floor_merges_the_repeats_of_padding_exactly():
+    # 4 elements padded to 8: levels 0 and 1 hold 4 values of 5 and 6 bits (the padded
+    # half stays zero); level 2 adds zeros, so out[i + 4] = out[i]: 4 registers of 6 bits.
+    padded = parse_design({"name": "p", "n": 4, "input_width": 4, "stage": [
+        {"kind": "pad", "n": 8}, {"kind": "fwht", "overflow": "grow"}]})
+    assert floor(padded)[0] == 4 * 5 + 4 * 6 + 4 * 6 + 3
+    # The same values once more behind a sign flip: -a and a are not merged.
+    flipped = parse_design({"name": "p", "n": 4, "input_width": 4, "stage": [
+        {"kind": "pad", "n": 8}, {"kind": "fwht", "overflow": "grow"},
+        {"kind": "signflip", "signs": [1, 1, 1, 1, -1, -1, -1, -1], "overflow": "grow"}]})
+    assert floor(flipped)[0] == floor(padded)[0] + 4 * 6 + 4 * 7 + 1
 
 
 def test_floor_of_padding_and_wide_wrap():

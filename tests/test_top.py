@@ -80,23 +80,66 @@ def test_comparison_catches_a_stall_bug():
 
 @st.composite
 def designs(draw):
-    log_n = draw(st.integers(1, 5))
-    input_width = draw(st.integers(2, 12))
-    stages, width = [], input_width
-    if draw(st.booleans()):
-        overflow = draw(st.sampled_from(["wrap", "grow"]))
-        stages.append({"kind": "signflip", "seed": draw(st.integers(0, 2**64 - 1)),
-                       "overflow": overflow})
-        width += overflow == "grow"
-    fwht = {"kind": "fwht", "register": draw(st.integers(1, log_n)),
-            "overflow": draw(st.sampled_from(["wrap", "grow"]))}
-    if fwht["overflow"] == "wrap":
-        fwht["width"] = draw(st.integers(2, 20))
-    stages.append(fwht)
-    if draw(st.booleans()):
-        stages.append({"kind": "sign"})
+    """Chains of up to five stages of every kind, each drawn among those that accept the
+    vector the chain has reached (signed, unsigned or bits)."""
+    log_n = draw(st.integers(1, 4))
+    input_width = draw(st.integers(2, 10))
+    kind, elements, width = "int", 2 ** log_n, input_width
+    stages = []
+    for _ in range(draw(st.integers(1, 5))):
+        choices = {"int": ["signflip", "fwht", "pad", "shift", "sign", "argmax"],
+                   "uint": ["argmax"], "bits": ["xnor_popcount"]}[kind]
+        if elements >= 32:
+            choices = [c for c in choices if c != "pad"]
+        if width < 3:
+            choices = [c for c in choices if c != "shift"]
+        if not choices:
+            break
+        choice = draw(st.sampled_from(choices))
+        stage = {"kind": choice}
+        if choice == "signflip":
+            stage.update(seed=draw(st.integers(0, 2**64 - 1)),
+                         overflow=draw(st.sampled_from(["wrap", "grow"])))
+            width += stage["overflow"] == "grow"
+        elif choice == "fwht":
+            levels = elements.bit_length() - 1
+            stage.update(register=draw(st.integers(1, levels)),
+                         overflow=draw(st.sampled_from(["wrap", "grow"])))
+            if stage["overflow"] == "wrap":
+                stage["width"] = width = draw(st.integers(2, 20))
+            else:
+                width += levels
+        elif choice == "pad":
+            stage["n"] = elements = elements * draw(st.sampled_from([2, 4]))
+        elif choice == "shift":
+            stage["bits"] = bits = draw(st.integers(1, width - 2))
+            width -= bits
+        elif choice == "sign":
+            kind, width = "bits", 1
+        elif choice == "xnor_popcount":
+            outputs = draw(st.integers(1, 5))
+            result = draw(st.sampled_from(["popcount", "dot", "threshold"]))
+            stage.update(outputs=outputs, seed=draw(st.integers(0, 2**64 - 1)), result=result,
+                         register=draw(st.integers(1, max(1, (elements - 1).bit_length()))))
+            if result == "threshold":
+                stage["thresholds"] = draw(st.lists(st.integers(-1, elements + 2),
+                                                    min_size=outputs, max_size=outputs))
+            kind = {"popcount": "uint", "dot": "int", "threshold": "bits"}[result]
+            width = elements.bit_length() + (result == "dot") if result != "threshold" else 1
+            elements = outputs
+        else:
+            stage["absolute"] = kind == "int" and draw(st.booleans())
+            stages.append(stage)
+            break
+        stages.append(stage)
     return parse_design({"name": "h", "n": 2**log_n, "input_width": input_width,
                          "stage": stages})
+
+
+def test_the_design_strategy_draws_every_stage_kind():
+    from hypothesis import find
+    for kind in ("signflip", "fwht", "pad", "shift", "sign", "xnor_popcount", "argmax"):
+        find(designs(), lambda d: kind in (s.kind for s in d.stages))
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])

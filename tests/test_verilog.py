@@ -17,7 +17,7 @@ EXAMPLES = sorted(Path(__file__).parent.parent.glob("examples/*.toml"))
 
 def tool(name):
     path = shutil.which(name)
-    assert path, f"{name} is not installed: 'make setup' installs Icarus Verilog"
+    assert path, f"{name} is not installed: install Icarus Verilog (apt-get install iverilog)"
     return path
 
 
