@@ -78,7 +78,7 @@ def _block_sums(values, block):
     count = values.shape[-1]
     padded = np.zeros(values.shape[:-1] + (-(-count // block) * block,), dtype=np.int64)
     padded[..., :count] = values
-    return padded.reshape(values.shape[:-1] + (-1, block)).sum(axis=-1)
+    return padded.reshape(values.shape[:-1] + (padded.shape[-1] // block, block)).sum(axis=-1)
 
 
 def _xnor_popcount(stage, x):
@@ -88,7 +88,7 @@ def _xnor_popcount(stage, x):
     for level in range(stage.levels - 1):
         if stage.is_registered(level):
             sums = _block_sums(agree, 2 ** (level + 1))                 # (V, M, terms)
-            taps[f"level{level}"] = sums.reshape(len(x), -1)
+            taps[f"level{level}"] = sums.reshape(len(x), sums.shape[1] * sums.shape[2])
     popcount = agree.sum(axis=-1)
     if stage.result == "popcount":
         y = popcount

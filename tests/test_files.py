@@ -294,3 +294,12 @@ def test_check_output_file_rules(tmp_path):
         check_output_file(mine)
     check_output_file(mine, force=True)
     check_output_file(tmp_path / "new.v")
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.toml")), ids=lambda p: p.stem)
+def test_zero_vectors_are_a_valid_input(path, tmp_path):
+    design = load_design(path)
+    np.save(tmp_path / "x.npy", np.zeros((0, design.n), np.int16))
+    assert main(["golden", str(path), "--in", str(tmp_path / "x.npy"),
+                 "--out", str(tmp_path / "y.npy")]) == 0
+    assert np.load(tmp_path / "y.npy").shape == (0, design.output.elements)
