@@ -7,7 +7,7 @@ reduce every intermediate value mod ``2**width`` and read it as signed.
 
 import numpy as np
 
-__all__ = ["wrap", "check_input", "stage_taps", "run_stage", "run", "run_with_taps"]
+__all__ = ["STEPS", "wrap", "check_input", "stage_taps", "run_stage", "run", "run_with_taps"]
 
 
 def wrap(x, width):
@@ -131,18 +131,19 @@ def _argmax(stage, x):
     return y, taps
 
 
-_STEPS = {"signflip": _signflip, "fwht": _fwht, "sign": _sign, "pad": _pad,
-          "shift": _shift, "xnor_popcount": _xnor_popcount, "argmax": _argmax}
+# The golden function of every stage kind (nomul.stages.STAGES), found by kind.
+STEPS = {"signflip": _signflip, "fwht": _fwht, "sign": _sign, "pad": _pad,
+         "shift": _shift, "xnor_popcount": _xnor_popcount, "argmax": _argmax}
 
 
 def stage_taps(stage, x):
     """``(output, {tap name: values})`` of ``stage`` for input vectors ``x``."""
-    return _STEPS[stage.kind](stage, x)
+    return STEPS[stage.kind](stage, x)
 
 
 def run_stage(stage, x):
     """The output of ``stage`` for input vectors ``x``."""
-    return _STEPS[stage.kind](stage, x)[0]
+    return STEPS[stage.kind](stage, x)[0]
 
 
 def run_with_taps(design, x):

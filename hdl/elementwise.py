@@ -15,7 +15,7 @@ __all__ = ["Sign", "Pad", "Shift"]
 
 
 class _Elementwise(wiring.Component):
-    """Parameters: ``stage``, a resolved stage of :mod:`nomul.design`. Members: ``i``, ``o``
+    """Parameters: ``stage``, a resolved stage of :mod:`nomul.stages`. Members: ``i``, ``o``
     (stream signatures of the stage's input and output vectors). Latency 0."""
 
     def __init__(self, stage):

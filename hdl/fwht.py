@@ -12,7 +12,7 @@ class FWHT(PipelinedStage):
 
     Parameters
     ----------
-    stage : :class:`nomul.design.FWHT`
+    stage : :class:`nomul.stages.FWHT`
 
     Members
     -------

@@ -4,7 +4,10 @@ from amaranth import Cat, Const, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["layout", "fit", "tap_register", "Pipeline", "PipelinedStage"]
+__all__ = ["FLOW", "layout", "fit", "tap_register", "Pipeline", "PipelinedStage"]
+
+# The manifest's name for the flow control of :class:`Pipeline`.
+FLOW = "stall"
 
 
 def layout(vector):
@@ -34,7 +37,7 @@ def fit(value, width):
 
 
 def tap_register(tap):
-    """The payload register of ``tap`` (a :class:`nomul.design.Tap`) and its valid bit,
+    """The payload register of ``tap`` (a :class:`nomul.stages.Tap`) and its valid bit,
     named after the tap. Payload registers have no reset: a payload counts only while
     its valid bit is set."""
     return (Signal(layout(tap.vector), name=tap.name, reset_less=True),

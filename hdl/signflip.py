@@ -12,7 +12,7 @@ class SignFlip(PipelinedStage):
 
     Parameters
     ----------
-    stage : :class:`nomul.design.SignFlip`
+    stage : :class:`nomul.stages.SignFlip`
 
     Members
     -------

@@ -13,6 +13,7 @@ from .xnor_popcount import XnorPopcount
 
 __all__ = ["DesignTop", "STAGE_COMPONENTS"]
 
+# The hardware of every stage kind (nomul.stages.STAGES), found by kind.
 STAGE_COMPONENTS = {"signflip": SignFlip, "fwht": FWHT, "sign": Sign, "pad": Pad,
                     "shift": Shift, "xnor_popcount": XnorPopcount, "argmax": Argmax}
 

@@ -16,6 +16,7 @@ from amaranth.back import verilog
 from amaranth.lib.wiring import Flow
 
 from .files import check_output_file, check_output_folder, write_files
+from .hdl.pipeline import FLOW
 from .hdl.top import DesignTop
 
 __all__ = ["generate", "write", "nomul_version"]
@@ -92,14 +93,21 @@ def generate(design):
         "n": design.n,
         "parallelism": design.parallelism,
         "latency": design.latency,
+        "interval": design.interval,
+        "flow": FLOW,
+        "flow_description": ("every registered stage stalls as a whole: its registers load "
+                             "when o.ready | ~o.valid, and i.ready is that same signal, so "
+                             "i.ready depends combinationally on o.ready"),
         "clock": {"port": "clk", "edge": "rising"},
         "reset": {"port": "rst", "active": "high", "synchronous": True,
                   "effect": "clears every valid bit: the pipeline is empty after it"},
         "handshake": ("a vector moves on a rising clk edge where valid and ready are both "
                       "high and rst is low; with o__ready high the result of a vector "
                       "taken in at edge k leaves at edge k + latency"),
-        "input": {"port": "i__payload", **design.input.to_json()},
-        "output": {"port": "o__payload", **design.output.to_json()},
+        "input": {"port": "i__payload", **design.input.to_json(),
+                  "lanes": design.input.elements, "beats": 1},
+        "output": {"port": "o__payload", **design.output.to_json(),
+                   "lanes": design.output.elements, "beats": 1},
         "ports": _ports(top),
         "stages": stages,
         "verilog_sha256": hashlib.sha256(text.encode()).hexdigest(),

@@ -17,47 +17,65 @@ def stage_description(stage):
             "output": stage.output.to_json()}
 
 
+def _signflip(stage, vector):
+    return [to_signed(s * v, stage["output"]["width"]) for s, v in zip(stage["signs"], vector)]
+
+
+def _fwht(stage, vector):
+    product = hadamard(len(vector)).astype(object) @ np.array(vector, dtype=object)
+    if stage["overflow"] == "wrap":
+        return [to_signed(int(v), stage["width"]) for v in product]
+    return [int(v) for v in product]
+
+
+def _sign(stage, vector):
+    return [1 if v >= 0 else 0 for v in vector]
+
+
+def _pad(stage, vector):
+    return list(vector) + [0] * (stage["n"] - len(vector))
+
+
+def _shift(stage, vector):
+    return [v // 2 ** stage["bits"] for v in vector]
+
+
+def _xnor_popcount(stage, vector):
+    n = len(vector)
+    plus_minus = [2 * b - 1 for b in vector]
+    out = []
+    for m, row in enumerate(stage["weights"]):
+        weights = [2 * ((int(row, 16) >> j) & 1) - 1 for j in range(n)]
+        dot = sum(a * w for a, w in zip(plus_minus, weights))   # explicit +-1 product
+        popcount = (dot + n) // 2
+        if stage["result"] == "popcount":
+            out.append(popcount)
+        elif stage["result"] == "dot":
+            out.append(dot)
+        else:
+            out.append(1 if popcount >= stage["thresholds"][m] else 0)
+    return out
+
+
+def _argmax(stage, vector):
+    key = abs if stage["absolute"] else (lambda v: v)
+    best = 0
+    for j, v in enumerate(vector):
+        if key(v) > key(vector[best]):
+            best = j
+    index_width = stage["output"]["fields"][0]["width"]
+    return [best | ((vector[best] < 0) << index_width if stage["absolute"] else 0)]
+
+
+# The independent definition of every stage kind, found by kind.
+REFERENCES = {"signflip": _signflip, "fwht": _fwht, "sign": _sign, "pad": _pad,
+              "shift": _shift, "xnor_popcount": _xnor_popcount, "argmax": _argmax}
+
+
 def ref_stage(stage, vector):
     """One stage, given as its manifest description (a dict), applied to one vector (a
     list of Python ints)."""
-    kind, width = stage["kind"], stage["output"]["width"]
-    if kind == "signflip":
-        return [to_signed(s * v, width) for s, v in zip(stage["signs"], vector)]
-    if kind == "fwht":
-        product = hadamard(len(vector)).astype(object) @ np.array(vector, dtype=object)
-        if stage["overflow"] == "wrap":
-            return [to_signed(int(v), stage["width"]) for v in product]
-        return [int(v) for v in product]
-    if kind == "sign":
-        return [1 if v >= 0 else 0 for v in vector]
-    if kind == "pad":
-        return list(vector) + [0] * (stage["n"] - len(vector))
-    if kind == "shift":
-        return [v // 2 ** stage["bits"] for v in vector]
-    if kind == "xnor_popcount":
-        n = len(vector)
-        plus_minus = [2 * b - 1 for b in vector]
-        out = []
-        for m, row in enumerate(stage["weights"]):
-            weights = [2 * ((int(row, 16) >> j) & 1) - 1 for j in range(n)]
-            dot = sum(a * w for a, w in zip(plus_minus, weights))   # explicit +-1 product
-            popcount = (dot + n) // 2
-            if stage["result"] == "popcount":
-                out.append(popcount)
-            elif stage["result"] == "dot":
-                out.append(dot)
-            else:
-                out.append(1 if popcount >= stage["thresholds"][m] else 0)
-        return out
-    if kind == "argmax":
-        key = abs if stage["absolute"] else (lambda v: v)
-        best = 0
-        for j, v in enumerate(vector):
-            if key(v) > key(vector[best]):
-                best = j
-        index_width = stage["output"]["fields"][0]["width"]
-        return [best | ((vector[best] < 0) << index_width if stage["absolute"] else 0)]
-    raise AssertionError(kind)
+    return REFERENCES[stage["kind"]](stage, vector)
 
 
 def ref_design(design, vectors):

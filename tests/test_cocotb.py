@@ -67,7 +67,7 @@ def test_hd_block_with_verilator(tmp_path):
 
 def test_a_wrong_golden_model_fails_the_comparison(tmp_path, monkeypatch):
     design = load_design(Path(__file__).parent.parent / "examples/fwht16_wrap.toml")
-    right = functional._STEPS["fwht"]
+    right = functional.STEPS["fwht"]
 
     def wrong(stage, x):   # one element of the last level off by one
         y, taps = right(stage, x)
@@ -75,7 +75,7 @@ def test_a_wrong_golden_model_fails_the_comparison(tmp_path, monkeypatch):
         y[:, 5] += 1
         return y, {**taps, "level3": y}
 
-    monkeypatch.setitem(functional._STEPS, "fwht", wrong)
+    monkeypatch.setitem(functional.STEPS, "fwht", wrong)
     x, in_valid, out_ready, reset = stimulus(design, 1)
     report = check(design, x, in_valid, out_ready, reset, "icarus", tmp_path)
     assert report.mismatch is not None
@@ -103,7 +103,7 @@ def test_a_wrong_design_fails_the_comparison(tmp_path):
 
 def test_cli_names_the_mismatch_and_keeps_the_waves(tmp_path, capsys, monkeypatch):
     from nomul.cli import main
-    right = functional._STEPS["signflip"]
+    right = functional.STEPS["signflip"]
 
     def wrong(stage, x):   # the model of the sign flip forgets one sign
         y, taps = right(stage, x)
@@ -111,7 +111,7 @@ def test_cli_names_the_mismatch_and_keeps_the_waves(tmp_path, capsys, monkeypatc
         y[:, 3] = x[:, 3]
         return y, {"flipped": y}
 
-    monkeypatch.setitem(functional._STEPS, "signflip", wrong)
+    monkeypatch.setitem(functional.STEPS, "signflip", wrong)
     design = Path(__file__).parent.parent / "examples/hd_block64.toml"
     assert main(["sim", str(design), "--vectors", "20", "--work", str(tmp_path)]) == 1
     out = capsys.readouterr().out

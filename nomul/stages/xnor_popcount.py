@@ -1,0 +1,160 @@
+"""The ``xnor_popcount`` stage kind: binary neurons over the incoming bits."""
+
+import hashlib
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from ..files import InputFileError, load_npy
+from ..seeded import SEED_MAX, seeded_bits
+from .base import MAX_N, Stage, Tree, Vector, is_int, show, tree_levels
+
+__all__ = ["XnorPopcount"]
+
+
+def _rows(bits):
+    """Each row of a 0/1 matrix as an integer with column ``j`` in bit ``j``."""
+    return tuple(sum(int(b) << j for j, b in enumerate(row)) for row in bits.tolist())
+
+
+def _load_weights(keys, name, base, outputs, inputs):
+    """The weights file ``name`` (relative to ``base``) as row integers, and its SHA-256."""
+    path = base / name
+    label = f"weights = {show(name)}"
+
+    def check(shape, dtype):
+        if shape != (outputs, inputs):
+            keys.fail(f"{label} has shape {shape}: it must be outputs x N = ({outputs}, "
+                      f"{inputs}), one row of 0/1 per neuron over the {inputs} incoming bits")
+        if not (np.issubdtype(dtype, np.integer) or dtype == bool):
+            keys.fail(f"{label} holds {dtype}: weights must be integers 0 or 1 "
+                      "(1 stands for +1)")
+
+    try:
+        weights = load_npy(path, "weights file", check)
+    except InputFileError as error:
+        keys.fail(f"{label}: {error}")
+    bad = np.argwhere((weights != 0) & (weights != 1))
+    if len(bad):
+        m, j = bad[0]
+        keys.fail(f"{label}: element [{m}, {j}] = {weights[m, j]}: weights "
+                  "must be 0 or 1 (1 stands for +1)")
+    return _rows(weights), hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass(frozen=True)
+class XnorPopcount(Tree, Stage):
+    """``outputs`` binary neurons over the ``N`` incoming bits.
+
+    Neuron ``m`` counts the bits that agree with its weights:
+    ``pop_m = sum_j XNOR(x_j, w_mj)`` (weight bit 1 standing for +1). ``weights`` holds
+    one integer per neuron with weight ``j`` in bit ``j``. ``result`` is ``"popcount"``
+    (``pop_m``, unsigned), ``"dot"`` (``2*pop_m - N``, the +-1 dot product, signed) or
+    ``"threshold"`` (bit ``m`` is ``pop_m >= thresholds[m]``; a threshold of 0 or less
+    always gives 1, one above ``N`` never).
+
+    An adder tree sums aligned blocks of ``2**(level+1)`` bits at each level (widths grow
+    only as needed); a register follows every ``register`` levels and the last, which
+    also applies ``result``: latency ``ceil(levels / register)``."""
+    kind: ClassVar[str] = "xnor_popcount"
+    outputs: int
+    weights: tuple
+    weights_file: str | None
+    weights_sha256: str | None
+    seed: int | None
+    result: str
+    thresholds: tuple | None
+    register: int
+
+    @classmethod
+    def parse(cls, keys, index, x, base):
+        keys.need_bits(x)
+        inputs = x.elements
+        outputs = keys.int("outputs", 1, MAX_N)
+        has_seed, has_weights = "seed" in keys.table, "weights" in keys.table
+        if has_seed == has_weights:
+            keys.fail("needs exactly one of 'weights' (a .npy file of outputs x N zeros and "
+                      "ones, relative to the design file) and 'seed' (an integer from 0 to "
+                      "2**64-1)")
+        seed = keys.int("seed", 0, SEED_MAX, rule="must be an integer from 0 to 2**64-1",
+                        default=None)
+        name = keys.get("weights", "", default=None)
+        if name is None:
+            bits = seeded_bits(seed, outputs * inputs).reshape(outputs, inputs)
+            weights, digest = _rows(bits), None
+        else:
+            if not isinstance(name, str):
+                keys.bad("weights", name,
+                         "must be the path of a .npy file, relative to the design file")
+            weights, digest = _load_weights(keys, name, base, outputs, inputs)
+        result = keys.choice("result", ("popcount", "dot", "threshold"), default="popcount")
+        thresholds = keys.get("thresholds", "", default=None)
+        if result == "threshold":
+            if not isinstance(thresholds, list) or len(thresholds) != outputs:
+                count = (f"has {len(thresholds)} entries" if isinstance(thresholds, list)
+                         else "is missing" if thresholds is None else "is not a list")
+                keys.fail(f"thresholds {count}: result = \"threshold\" needs a list of "
+                          f"exactly {outputs} integers (one per output)")
+            for m, t in enumerate(thresholds):
+                if not is_int(t) or not -2 ** 63 <= t < 2 ** 63:
+                    keys.fail(f"thresholds[{m}] = {show(t)}: each threshold must be an "
+                              f"integer from -2**63 to 2**63-1 (0 or less: always 1; above "
+                              f"{inputs}: never)")
+            thresholds = tuple(thresholds)
+        elif thresholds is not None:
+            keys.fail(f"thresholds = {show(thresholds)}: thresholds apply only to "
+                      "result = \"threshold\"")
+        register = keys.register(tree_levels(inputs), f"the adder tree over {inputs} bits")
+        return cls(index, x, outputs, weights, name, digest, seed, result, thresholds,
+                   register)
+
+    @property
+    def inputs(self):
+        return self.input.elements
+
+    leaves = inputs
+
+    @property
+    def output(self):
+        width = self.inputs.bit_length()
+        return {"popcount": Vector("uint", self.outputs, width),
+                "dot": Vector("int", self.outputs, width + 1),
+                "threshold": Vector("bits", self.outputs, 1)}[self.result]
+
+    def level_vector(self, level):
+        """The partial sums after ``level``: ``terms(level)`` per neuron, neuron-major, each
+        as wide as the largest sum of its block of ``2**(level+1)`` bits."""
+        width = min(2 ** (level + 1), self.inputs).bit_length()
+        return Vector("uint", self.outputs * self.terms(level), width)
+
+    def weight_matrix(self):
+        """The weights as an ``outputs x N`` nested tuple of 0/1."""
+        return tuple(tuple((row >> j) & 1 for j in range(self.inputs)) for row in self.weights)
+
+    def params(self):
+        params = super().params()
+        digits = -(-self.inputs // 4)
+        params["weights"] = [f"{row:0{digits}x}" for row in self.weights]
+        return params
+
+    def adder_bits(self):
+        bits = 0
+        for level in range(self.levels):
+            previous = self.inputs if level == 0 else self.terms(level - 1)
+            bits += self.outputs * (previous // 2) * self.level_vector(level).width
+        if self.result == "dot":
+            bits += self.outputs * self.output.width
+        elif self.result == "threshold":
+            bits += sum(self.inputs.bit_length() for t in self.thresholds
+                        if 0 < t <= self.inputs)
+        return bits
+
+    def element_names(self, x, names):
+        leaves = [[names(("xnor", a, w)) for a, w in zip(x, row)]
+                  for row in self.weight_matrix()]
+        sums, taps = self.reduce_names(leaves, names, lambda a, b: names.add(a, b, None))
+        y = [names(("neuron", tuple(row), self.result, threshold)) for row, threshold
+             in zip(sums, self.thresholds or (None,) * self.outputs)]
+        taps["result"] = y
+        return y, taps
