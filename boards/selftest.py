@@ -2,11 +2,12 @@
 and a pass/fail verdict against the checksum the golden model predicts.
 
 Until the host link exists this is what a flashed board runs: after reset the design
-takes one vector per cycle from a shift register filled by a 32-bit Galois LFSR, and
-its output is always ready. Each output payload is folded into 32 bits (XOR of its
-32-bit words) and mixed into a running checksum (rotate left by one, XOR). After
-``vectors`` outputs the checksum stops and ``passed`` tells whether it equals the value
-:func:`expected_checksum` computes with the golden model.
+takes its input beats from a shift register filled by a 32-bit Galois LFSR, which moves
+on by one bit whenever the design takes a beat (every cycle, unless the design holds its
+input off), and its output is always ready. Each output beat is folded into 32 bits (XOR
+of its 32-bit words) and mixed into a running checksum (rotate left by one, XOR). After
+the output beats of ``vectors`` vectors the checksum stops and ``passed`` tells whether it
+equals the value :func:`expected_checksum` computes with the golden model.
 """
 
 import numpy as np
@@ -40,12 +41,16 @@ def _elements(bits, elements, width):
 
 
 def stimulus(design, vectors, first=0):
-    """Input vectors ``first .. first + vectors - 1`` of the self-test: on cycle ``k`` the
-    shift register holds LFSR bit ``k - W + j`` in bit ``j`` (0 before cycle 0)."""
-    width = design.input.total_width
-    bits = np.concatenate([np.zeros(width, np.uint8), _lfsr_bits(first + vectors)])
-    windows = np.lib.stride_tricks.sliding_window_view(bits, width)[first:first + vectors]
-    return _elements(np.ascontiguousarray(windows), design.n, design.input_width)
+    """Input vectors ``first .. first + vectors - 1`` of the self-test: when the design
+    takes its input beat ``k`` the shift register holds LFSR bit ``k - W + j`` in bit
+    ``j`` (0 before beat 0)."""
+    beat = design.input.beat
+    beats, start = vectors * design.input.beats, first * design.input.beats
+    bits = np.concatenate([np.zeros(beat.total_width, np.uint8), _lfsr_bits(start + beats)])
+    windows = np.lib.stride_tricks.sliding_window_view(bits, beat.total_width)
+    rows = _elements(np.ascontiguousarray(windows[start:start + beats]), beat.elements,
+                     beat.width)
+    return rows.reshape(vectors, design.n)
 
 
 def _folded(outputs, vector):
@@ -59,14 +64,17 @@ def _folded(outputs, vector):
 
 
 def expected_checksum(design, vectors, chunk=16384):
-    """The checksum after ``vectors`` outputs, from the golden model. Rotating by one and
-    XORing is linear, so output ``k`` enters the final checksum rotated left by
-    ``(vectors - 1 - k) mod 32``."""
-    checksum = 0
+    """The checksum after the output beats of ``vectors`` vectors, from the golden model.
+    Rotating by one and XORing is linear, so output beat ``k`` of ``T`` enters the final
+    checksum rotated left by ``(T - 1 - k) mod 32``."""
+    beat, per_vector = design.output.beat, design.output.beats
+    total, checksum = vectors * per_vector, 0
     for first in range(0, vectors, chunk):
         count = min(chunk, vectors - first)
-        folded = _folded(run(design, stimulus(design, count, first)), design.output)
-        turns = (vectors - 1 - np.arange(first, first + count, dtype=np.uint64)) % 32
+        outputs = run(design, stimulus(design, count, first)).reshape(-1, beat.elements)
+        folded = _folded(outputs, beat)
+        index = np.arange(first * per_vector, (first + count) * per_vector, dtype=np.uint64)
+        turns = (total - 1 - index) % 32
         rotated = ((folded << turns) | (folded >> ((32 - turns) % 32))) & 0xFFFFFFFF
         checksum ^= int(np.bitwise_xor.reduce(rotated))
     return checksum
@@ -77,7 +85,7 @@ class SelfTest(wiring.Component):
 
     Members
     -------
-    done : ``Out(1)``, high once ``vectors`` outputs have been folded in.
+    done : ``Out(1)``, high once the output beats of ``vectors`` vectors are folded in.
     passed : ``Out(1)``, high when done and the checksum is the expected one.
     checksum : ``Out(32)``, the running checksum.
     """
@@ -94,24 +102,26 @@ class SelfTest(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         m.submodules.design = top = DesignTop(self.design)
-        width = self.design.input.total_width
+        width = self.design.input.beat.total_width
         lfsr = Signal(32, init=LFSR_SEED)
         shift = Signal(width)
-        m.d.sync += [
-            lfsr.eq(Cat(lfsr[1:], 0) ^ Mux(lfsr[0], LFSR_TAPS, 0)),
-            shift.eq(Cat(shift[1:], lfsr[0])),
-        ]
+        with m.If(top.i.ready):        # a beat is taken: the next one is one bit on
+            m.d.sync += [
+                lfsr.eq(Cat(lfsr[1:], 0) ^ Mux(lfsr[0], LFSR_TAPS, 0)),
+                shift.eq(Cat(shift[1:], lfsr[0])),
+            ]
         out = Value.cast(top.o.payload)
         words = [out[offset:offset + 32] for offset in range(0, len(out), 32)]
         folded = words[0]
         for word in words[1:]:
             folded = folded ^ word
-        count = Signal(range(self.vectors + 1))
+        beats = self.vectors * self.design.output.beats
+        count = Signal(range(beats + 1))
         m.d.comb += [
             top.i.payload.eq(shift),
             top.i.valid.eq(1),
             top.o.ready.eq(1),
-            self.done.eq(count == self.vectors),
+            self.done.eq(count == beats),
             self.passed.eq(self.done & (self.checksum == self.expected)),
         ]
         with m.If(top.o.valid & ~self.done):

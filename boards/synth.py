@@ -206,12 +206,13 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
         top = DesignTop(design)
         total = _place_and_route(_harness_verilog(top, "harness_design", work / "harness_design.v"),
                                  "harness_design", target, freq, seed, work, "design", progress)
-        stand_in = Passthrough(design.input.total_width, design.output.total_width)
+        beat_in, beat_out = design.input.beat.total_width, design.output.beat.total_width
+        stand_in = Passthrough(beat_in, beat_out)
         harness = _place_and_route(_harness_verilog(stand_in, "harness_only", work / "harness_only.v"),
                                    "harness_only", target, freq, seed, work, "harness", progress)
         # The stand-in's own register (its distinct bits and valid bit; duplicated bits
         # are merged) belongs to neither; each of its flip-flops fills a logic cell.
-        stand_in_ffs = min(design.input.total_width, design.output.total_width) + 1
+        stand_in_ffs = min(beat_in, beat_out) + 1
         harness.flip_flops -= stand_in_ffs
         harness.logic_cells -= stand_in_ffs
         cells = Cells(**{key: (value - getattr(harness, key)

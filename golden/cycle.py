@@ -1,24 +1,38 @@
-"""Cycle-level golden model: which vector every tap holds on every cycle.
+"""Cycle-level golden model: which beat of which vector every tap holds on every cycle.
 
-The pipeline contract it models (and that ``hdl/`` implements): each stage with latency
-``L > 0`` is a chain of ``L`` registers, each with a valid bit, that all load together on
-cycles when the stage *advances*::
+The contract it models (and that ``hdl/`` implements). Each stage with registers steps
+as a whole on cycles when it *advances*::
 
     advance = o.ready | ~o.valid        i.ready = advance
 
-Stages with latency 0 pass ``valid`` and ``ready`` straight through. A cycle with reset
-high transfers nothing and leaves every valid bit clear on the next cycle.
+and on a step every timing unit of the stage (:meth:`nomul.stages.Stage.units`) takes
+what the unit before it held (the first one takes the beat offered at the stage's input,
+or nothing):
 
-The source offers vector ``k`` (in order) on every cycle where ``in_valid`` is set and
-vectors remain; it moves on to ``k + 1`` after a cycle with ``valid & ready & ~rst``.
-Values come from the functional model: a tap holding vector ``k`` holds that vector's
-value at that tap.
+- a :class:`~nomul.stages.base.Register` holds that beat;
+- a :class:`~nomul.stages.base.DelayFeedback` butterfly outputs a sum, a kept difference
+  or nothing, as its docstring says, into its register;
+- a :class:`~nomul.stages.base.Fold` keeps the last beat of a vector in its partial
+  register, and puts the vector's result in its result register with the last beat.
+
+Stages without registers pass ``valid`` and ``ready`` straight through; a
+:class:`~nomul.stages.base.PadBeats` stage passes a vector's beats, then offers its zero
+beats while it does not take input. A cycle with reset high transfers nothing and empties
+every stage (beat counting restarts).
+
+The source offers the beats of the input vectors in order on every cycle where
+``in_valid`` is set and beats remain, and moves on after a cycle with
+``valid & ready & ~rst``; a reset sends it back to beat 0 of the vector it was sending.
+Values come from the functional model: a tap holding beat ``b`` of vector ``k`` holds
+that part of vector ``k``'s value at that tap.
 """
 
+from collections import deque
 from dataclasses import dataclass
 
 import numpy as np
 
+from ..stages.base import DelayFeedback, Fold, PadBeats, Register
 from .functional import run_with_taps
 
 __all__ = ["TapTrace", "Trace", "simulate"]
@@ -26,8 +40,8 @@ __all__ = ["TapTrace", "Trace", "simulate"]
 
 @dataclass
 class TapTrace:
-    """Per cycle: the index of the vector a register holds (-1: not valid) and, through
-    ``values[index]``, its value."""
+    """Per cycle: the index of the beat a register holds (-1: not valid; beat ``b`` of
+    vector ``k`` is ``k * beats + b``) and, through ``values[index]``, its value."""
     name: str
     index: np.ndarray
     values: np.ndarray
@@ -41,19 +55,140 @@ class TapTrace:
 class Trace:
     """What the design does on each of ``cycles`` cycles.
 
-    ``in_ready``: the top's ``i.ready``; ``accepted``: the index of the vector taken in,
-    or -1; ``output``: a :class:`TapTrace` of the top's output (``o.valid`` is
-    ``output.valid``); ``delivered``: the index of the vector the sink took, or -1;
-    ``taps``: one :class:`TapTrace` per pipeline register, keyed ``"<instance>.<tap>"``."""
+    ``in_ready``: the top's ``i.ready``; ``accepted``: the index of the input beat taken
+    in, or -1; ``output``: a :class:`TapTrace` of the top's output (``o.valid`` is
+    ``output.valid``); ``delivered``: the index of the output beat the sink took, or -1;
+    ``taps``: one :class:`TapTrace` per pipeline register, keyed ``"<instance>.<tap>"``;
+    ``output_beats``: beats per output vector."""
     in_ready: np.ndarray
     accepted: np.ndarray
     output: TapTrace
     delivered: np.ndarray
     taps: dict
+    output_beats: int = 1
 
     @property
     def cycles(self):
         return len(self.in_ready)
+
+    @property
+    def vectors_out(self):
+        """Whole vectors the sink took."""
+        last = self.delivered[self.delivered >= 0] % self.output_beats == self.output_beats - 1
+        return int(last.sum())
+
+
+class _Unit:
+    """The state of one timing unit: ``held`` maps its tap names to ``(vector, beat)`` or
+    ``None``; ``out`` is what the next unit takes."""
+
+    def __init__(self, spec):
+        self.spec = spec
+        self.clear()
+
+    def clear(self):
+        if isinstance(self.spec, Fold):
+            self.held = {self.spec.partial.name: None, self.spec.result.name: None}
+        else:
+            self.held = {self.spec.tap.name: None}
+        if isinstance(self.spec, DelayFeedback):
+            self.delay = deque([None] * self.spec.span)
+            self.pending = 0
+            self.next_beat = 0
+
+    @property
+    def out(self):
+        tap = self.spec.result if isinstance(self.spec, Fold) else self.spec.tap
+        return self.held[tap.name]
+
+    def step(self, item):
+        spec = self.spec
+        if isinstance(spec, Register):
+            self.held[spec.tap.name] = item
+        elif isinstance(spec, Fold):
+            result = None
+            if item is not None:
+                k, b = item
+                if b == spec.beats - 1:
+                    result, self.held[spec.partial.name] = (k, 0), None
+                else:
+                    self.held[spec.partial.name] = item
+            self.held[spec.result.name] = result
+        else:
+            self.held[spec.tap.name] = self._butterfly(item)
+
+    def _butterfly(self, item):
+        span = self.spec.span
+        if item is None:
+            if self.next_beat % (2 * span):
+                return None                        # a gap inside a block: hold
+            self.delay.append(None)                # a gap at a block start: drain
+            return self._kept(self.delay.popleft())
+        k, b = item
+        self.next_beat = (b + 1) % self.spec.beats
+        if b // span % 2 == 0:                     # first half of a block: keep the beat
+            self.delay.append(("x", k, b))
+            return self._kept(self.delay.popleft())
+        a = self.delay.popleft()                   # second half: a + b now, a - b kept
+        assert a == ("x", k, b - span), (a, item)
+        self.delay.append(("d", k, b))
+        self.pending += 1
+        return (k, b - span)
+
+    def _kept(self, oldest):
+        if not self.pending:
+            return None
+        self.pending -= 1
+        return oldest[1], oldest[2]
+
+
+class _StageModel:
+    def __init__(self, stage):
+        self.stage = stage
+        specs = stage.units()
+        self.pad = specs[0] if specs and isinstance(specs[0], PadBeats) else None
+        self.units = [] if self.pad else [_Unit(spec) for spec in specs]
+        self.clear()
+
+    def clear(self):
+        for unit in self.units:
+            unit.clear()
+        self.phase = 0          # PadBeats: beats of the current vector sent
+        self.vector = 0
+
+    @property
+    def last(self):
+        return self.units[-1].out if self.units else None
+
+    def in_ready(self, ready_out):
+        if self.units:
+            return ready_out or self.last is None
+        if self.pad:
+            return ready_out and self.phase < self.pad.beats_in
+        return ready_out
+
+    def output(self, item):
+        """The beat at the stage's output this cycle, given the beat offered to it."""
+        if self.units:
+            return self.last
+        if self.pad and self.phase >= self.pad.beats_in:
+            return (self.vector, self.phase)
+        return item
+
+    def step(self, item, ready_out):
+        if self.units:
+            if ready_out or self.last is None:
+                inputs = [item] + [unit.out for unit in self.units[:-1]]
+                for unit, taken in zip(self.units, inputs):
+                    unit.step(taken)
+        elif self.pad:
+            out = self.output(item)
+            if out is not None and ready_out:
+                self.vector = out[0]
+                self.phase = (self.phase + 1) % self.pad.beats_out
+
+    def holding(self):
+        return {name: item for unit in self.units for name, item in unit.held.items()}
 
 
 def simulate(design, vectors, in_valid, out_ready, reset=None):
@@ -69,44 +204,59 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
     if not len(out_ready) == len(reset) == cycles:
         raise ValueError("in_valid, out_ready and reset must have one length")
 
-    # One list of occupants (vector index or -1) per registered stage, input side first.
-    groups = [[f"{stage.instance}.{tap.name}" for tap in stage.taps]
-              for stage in design.stages if stage.latency]
-    slots = [[-1] * len(names) for names in groups]
-    tap_index = {name: np.full(cycles, -1, np.int64) for names in groups for name in names}
+    models = [_StageModel(stage) for stage in design.stages]
+    taps = {f"{stage.instance}.{tap.name}": (model, tap.name, tap.beats)
+            for stage, model in zip(design.stages, models) for tap in stage.taps}
+    tap_index = {name: np.full(cycles, -1, np.int64) for name in taps}
     in_ready = np.zeros(cycles, bool)
     accepted = np.full(cycles, -1, np.int64)
     out_index = np.full(cycles, -1, np.int64)
     delivered = np.full(cycles, -1, np.int64)
+    beats_in, beats_out = design.input.beats, design.output.beats
+    total = len(vectors) * beats_in
 
-    next_vector = 0
+    position = 0
     for t in range(cycles):
-        for names, occupants in zip(groups, slots):
-            for name, k in zip(names, occupants):
-                tap_index[name][t] = k
-        offered = next_vector if in_valid[t] and next_vector < len(vectors) else -1
+        held = {}
+        for model in models:
+            held[model] = model.holding()
+        for name, (model, tap, beats) in taps.items():
+            item = held[model][tap]
+            tap_index[name][t] = -1 if item is None else item[0] * beats + item[1]
+        offered = (divmod(position, beats_in)
+                   if in_valid[t] and position < total else None)
 
-        # Ready travels from the sink towards the source.
-        ready = out_ready[t]
-        advance = [False] * len(slots)
-        for g in reversed(range(len(slots))):
-            advance[g] = ready or slots[g][-1] < 0
-            ready = advance[g]
+        # Ready travels from the sink towards the source, beats the other way.
+        ready = bool(out_ready[t])
+        ready_out = [False] * len(models)
+        for g in reversed(range(len(models))):
+            ready_out[g] = ready
+            ready = models[g].in_ready(ready)
         in_ready[t] = ready
-        out_index[t] = slots[-1][-1] if slots else offered
+        offers, item = [], offered
+        for model in models:
+            offers.append(item)
+            item = model.output(item)
+        if item is not None:
+            out_index[t] = item[0] * beats_out + item[1]
 
         if reset[t]:
-            slots = [[-1] * len(occupants) for occupants in slots]
+            for model in models:
+                model.clear()
+            position -= position % beats_in
             continue
-        if offered >= 0 and in_ready[t]:
-            accepted[t] = offered
-            next_vector += 1
-        if out_index[t] >= 0 and out_ready[t]:
+        if offered is not None and in_ready[t]:
+            accepted[t] = position
+            position += 1
+        if item is not None and out_ready[t]:
             delivered[t] = out_index[t]
-        incoming = [offered] + [occupants[-1] for occupants in slots[:-1]]
-        slots = [[incoming[g]] + occupants[:-1] if advance[g] else occupants
-                 for g, occupants in enumerate(slots)]
+        for model, offer, ready in zip(models, offers, ready_out):
+            model.step(offer if offer is not None and model.in_ready(ready) else None, ready)
 
-    taps = {name: TapTrace(name, tap_index[name], tap_values[name]) for name in tap_index}
-    output = TapTrace("output", out_index, out_values)
-    return Trace(in_ready, accepted, output, delivered, taps)
+    def beats_of(values, beats):
+        return values.reshape(len(values) * beats, values.shape[1] // beats)
+
+    traces = {name: TapTrace(name, tap_index[name], beats_of(tap_values[name], beats))
+              for name, (_, _, beats) in taps.items()}
+    output = TapTrace("output", out_index, beats_of(out_values, beats_out))
+    return Trace(in_ready, accepted, output, delivered, traces, beats_out)

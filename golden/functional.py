@@ -81,11 +81,29 @@ def _block_sums(values, block):
     return padded.reshape(values.shape[:-1] + (padded.shape[-1] // block, block)).sum(axis=-1)
 
 
+def _beat_major(values, beats):
+    """``(V, M, beats * t)`` values, neuron-major, as ``(V, beats * M * t)``: per beat, the
+    ``t`` values of each neuron that fall in that beat."""
+    v, m, total = values.shape
+    return (values.reshape(v, m, beats, total // beats).transpose(0, 2, 1, 3)
+            .reshape(v, beats * m * (total // beats)))
+
+
 def _xnor_popcount(stage, x):
     weights = np.array(stage.weight_matrix(), dtype=np.int64)          # (M, N)
     agree = (x[:, np.newaxis, :] == weights[np.newaxis, :, :]).astype(np.int64)
     taps = {}
-    for level in range(stage.levels - 1):
+    if stage.folded:
+        # Per beat: the tree over its lanes, then the running sum over beats.
+        beats = stage.input.beats
+        taps["beat"] = x
+        for level in range(stage.lane_levels):
+            if (level + 1) % stage.register == 0:
+                taps[f"level{level}"] = _beat_major(_block_sums(agree, 2 ** (level + 1)),
+                                                    beats)
+        per_beat = _block_sums(agree, stage.input.lanes)               # (V, M, beats)
+        taps["acc"] = _beat_major(np.cumsum(per_beat, axis=-1), beats)
+    for level in range(stage.levels - 1 if not stage.folded else 0):
         if stage.is_registered(level):
             sums = _block_sums(agree, 2 ** (level + 1))                 # (V, M, terms)
             taps[f"level{level}"] = sums.reshape(len(x), sums.shape[1] * sums.shape[2])
@@ -122,13 +140,34 @@ def _argmax(stage, x):
         left = value[:, 0::2] >= value[:, 1::2]                     # ties keep the left
         value, index, negative = (np.where(left, a[:, 0::2], a[:, 1::2])
                                   for a in (value, index, negative))
-        if stage.is_registered(level) and level < stage.levels - 1:
-            fields = (value, index, negative) if stage.absolute else (value, index)
+        fields = (value, index, negative) if stage.absolute else (value, index)
+        if stage.folded:
+            if level < stage.lane_levels and (level + 1) % stage.register == 0:
+                taps[f"level{level}"] = _pack_fields(stage.candidate, *fields)
+            if level == stage.lane_levels - 1:
+                taps["best"] = _running_best(stage, value, index, negative)
+        elif stage.is_registered(level) and level < stage.levels - 1:
             taps[f"level{level}"] = _pack_fields(stage.candidate, *fields)
+    if stage.folded and stage.lane_levels == 0:       # one lane: each element is a beat
+        taps["best"] = _running_best(stage, np.abs(x) if stage.absolute else x,
+                                     np.broadcast_to(np.arange(x.shape[1]), x.shape),
+                                     (x < 0).astype(np.int64))
     fields = (index, negative) if stage.absolute else (index,)
     y = _pack_fields(stage.output, *fields)
     taps["result"] = y
     return y, taps
+
+
+def _running_best(stage, value, index, negative):
+    """The best candidate of beats ``0 .. b`` after each beat ``b`` (earlier beats win
+    ties), packed; from the winners of each beat."""
+    value, index, negative = (np.array(a, dtype=np.int64) for a in (value, index, negative))
+    for b in range(1, value.shape[1]):
+        keep = value[:, b - 1] >= value[:, b]
+        for a in (value, index, negative):
+            a[:, b] = np.where(keep, a[:, b - 1], a[:, b])
+    fields = (value, index, negative) if stage.absolute else (value, index)
+    return _pack_fields(stage.candidate, *fields)
 
 
 # The golden function of every stage kind (nomul.stages.STAGES), found by kind.

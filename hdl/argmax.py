@@ -1,10 +1,10 @@
 """Argmax: a pipelined comparator tree that keeps the index of the largest element."""
 
-from amaranth import Cat, Module, Mux, Value
+from amaranth import C, Cat, Module, Mux, Signal, Value
 
 from .pipeline import Pipeline, PipelinedStage, fit
 
-__all__ = ["Argmax"]
+__all__ = ["Argmax", "FoldedArgmax"]
 
 
 class Argmax(PipelinedStage):
@@ -64,3 +64,62 @@ class Argmax(PipelinedStage):
             candidates = [{name: kept[t][name] for name, _, _ in vector.fields}
                           for t in range(len(winners))]
         return m
+
+
+class FoldedArgmax(PipelinedStage):
+    """:class:`Argmax` of a vector that arrives in beats of ``p`` lanes: lane ``k`` of beat
+    ``b`` is candidate ``b*p + k`` (a beat counter gives ``b``); a comparator tree over the
+    lanes (registers ``level<k>`` every ``stage.register`` levels) finds each beat's
+    winner, ``best`` keeps the winner of the beats so far (earlier beats win ties), and
+    the last beat's verdict goes out through ``result`` as one beat. Latency
+    ``(tree registers) + beats``; one beat in per cycle, one result per vector.
+    """
+
+    _leaf = Argmax._leaf
+    _pack = Argmax._pack
+
+    def elaborate(self, platform):
+        stage, m = self.stage, Module()
+        lanes, beats = stage.input.lanes, stage.input.beats
+        pipe = Pipeline(m, self.i, self.o)
+        beat_in = Signal(range(beats), name="beat_index")
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
+        lane_bits = lanes.bit_length() - 1
+        x = self.i.payload
+        candidates = [self._leaf(Cat(C(k, lane_bits), beat_in) if lane_bits else beat_in, x[k])
+                      for k in range(lanes)]
+        for level in range(stage.lane_levels):
+            candidates = [self._better(candidates[t], candidates[t + 1])
+                          for t in range(0, len(candidates), 2)]
+            vector = stage.beat_level_vector(level)
+            kept = self.level(m, pipe, f"level{level}", vector,
+                              (level + 1) % stage.register == 0,
+                              Cat(self._pack(c, vector) for c in candidates))
+            candidates = [{name: (kept[t] if vector.lanes > 1 else kept)[name]
+                           for name, _, _ in vector.fields} for t in range(len(candidates))]
+        winner = candidates[0]
+        best, best_valid = self.taps["best"]
+        result, result_valid = self.taps["result"]
+        valid_in = pipe.unit(result_valid)
+        beat = Signal(range(beats), name="best_beat")     # of the next winner in
+        kept = {name: best[name] for name, _, _ in stage.candidate.fields}
+        choice = {name: Mux(~beat.any() | (kept["value"] < winner["value"]), winner[name],
+                            kept[name]) for name in kept}
+        with m.If(pipe.advance):
+            m.d.sync += result_valid.eq(valid_in & (beat == beats - 1))
+            with m.If(valid_in):
+                m.d.sync += beat.eq(Mux(beat == beats - 1, 0, beat + 1))
+                with m.If(beat == beats - 1):
+                    m.d.sync += [Value.cast(result).eq(self._pack(choice, stage.output)),
+                                 best_valid.eq(0)]
+                with m.Else():
+                    m.d.sync += [Value.cast(best).eq(self._pack(choice, stage.candidate)),
+                                 best_valid.eq(1)]
+        pipe.output(result)
+        return m
+
+    @staticmethod
+    def _better(left, right):
+        left_wins = left["value"] >= right["value"]
+        return {name: Mux(left_wins, left[name], right[name]) for name in left}

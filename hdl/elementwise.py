@@ -5,13 +5,13 @@ function of the input payload, so they cost no registers (only wires, or one inv
 element for ``Sign``).
 """
 
-from amaranth import Cat, Module, Value
+from amaranth import Cat, Module, Mux, Signal, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
 from .pipeline import fit, layout
 
-__all__ = ["Sign", "Pad", "Shift"]
+__all__ = ["Sign", "Pad", "Shift", "StreamingPad"]
 
 
 class _Elementwise(wiring.Component):
@@ -45,7 +45,7 @@ class Sign(_Elementwise):
     """``o.payload`` bit ``j`` is 1 when ``x_j >= 0`` (+1) and 0 when ``x_j < 0`` (-1)."""
 
     def payload(self, x):
-        return Cat(~x[j][-1] for j in range(self.stage.input.elements))   # not the sign bit
+        return Cat(~x[j][-1] for j in range(self.stage.input.lanes))   # not the sign bit
 
 
 class Pad(_Elementwise):
@@ -61,4 +61,35 @@ class Shift(_Elementwise):
     def payload(self, x):
         width = self.stage.output.width
         return Cat(fit(x[j] >> self.stage.bits, width)
-                   for j in range(self.stage.input.elements))
+                   for j in range(self.stage.input.lanes))
+
+
+class StreamingPad(wiring.Component):
+    """Zero padding of a vector that arrives in beats: passes its ``beats_in`` beats, then
+    offers ``beats_out - beats_in`` zero beats while ``i.ready`` is low. Combinational
+    (latency 0); a beat counter (reset restarts it) tells the two phases apart."""
+
+    def __init__(self, stage):
+        self.stage = stage
+        super().__init__({
+            "i": In(stream.Signature(layout(stage.input))),
+            "o": Out(stream.Signature(layout(stage.output))),
+        })
+
+    @property
+    def taps(self):
+        return {}
+
+    def elaborate(self, platform):
+        m = Module()
+        beats_in, beats_out = self.stage.input.beats, self.stage.output.beats
+        beat = Signal(range(beats_out), name="beat_index")
+        real = beat < beats_in
+        m.d.comb += [
+            self.o.valid.eq(Mux(real, self.i.valid, 1)),
+            self.i.ready.eq(real & self.o.ready),
+            Value.cast(self.o.payload).eq(Mux(real, Value.cast(self.i.payload), 0)),
+        ]
+        with m.If(self.o.valid & self.o.ready):
+            m.d.sync += beat.eq(Mux(beat == beats_out - 1, 0, beat + 1))
+        return m

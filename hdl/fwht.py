@@ -1,10 +1,11 @@
 """Fast Walsh-Hadamard transform stage: a pipelined butterfly of adders and subtractors."""
 
-from amaranth import Cat, Module
+from amaranth import Cat, Module, Mux, Signal, Value, unsigned
+from amaranth.lib.memory import Memory
 
 from .pipeline import Pipeline, PipelinedStage, fit
 
-__all__ = ["FWHT"]
+__all__ = ["FWHT", "StreamingFWHT", "MEMORY_DEPTH"]
 
 
 class FWHT(PipelinedStage):
@@ -41,3 +42,102 @@ class FWHT(PipelinedStage):
                            stage.is_registered(level), Cat(fit(b, width) for b in butterflies))
         pipe.output(x)
         return m
+
+
+# Delay lines of at least this many beats go to memory (block RAM), shorter ones to
+# registers.
+MEMORY_DEPTH = 16
+
+
+class _DelayLine:
+    """``depth`` words that shift by one when ``shift`` is high: ``oldest`` is the word
+    stored ``depth`` shifts ago. In registers, or in a memory (``depth`` >= 2) read one
+    cycle ahead: its read address is where the oldest word will be after this cycle."""
+
+    def __init__(self, m, name, width, depth, shift, store):
+        if depth < MEMORY_DEPTH:
+            words = [Signal(width, name=f"{name}_{k}", reset_less=True) for k in range(depth)]
+            with m.If(shift):
+                m.d.sync += [words[0].eq(store)] + [
+                    later.eq(earlier) for earlier, later in zip(words, words[1:])]
+            self.oldest = words[-1]
+            return
+        memory = Memory(shape=unsigned(width), depth=depth, init=[])
+        m.submodules[name] = memory
+        write, read = memory.write_port(), memory.read_port()
+        where = Signal(range(depth), name=f"{name}_oldest")
+        after = Mux(where == depth - 1, 0, where + 1)
+        m.d.comb += [write.addr.eq(where), write.data.eq(store), write.en.eq(shift),
+                     read.addr.eq(Mux(shift, after, where))]
+        with m.If(shift):
+            m.d.sync += where.eq(after)
+        self.oldest = read.data
+
+
+class StreamingFWHT(PipelinedStage):
+    """``y = H_n @ x`` in natural (Sylvester) order for a vector that arrives in beats of
+    ``p`` lanes, leaving in beats of ``p`` lanes.
+
+    Levels whose span is below ``p`` pair lanes of one beat, as in :class:`FWHT`, with a
+    register after every ``stage.register`` of them. Each level of span ``s * p`` is a
+    single-path delay-feedback butterfly over beats ``s`` apart (see
+    :class:`nomul.stages.base.DelayFeedback`), ending in its register ``level<k>``; its
+    delay line of ``s`` beats is in registers, or in block RAM from
+    :data:`MEMORY_DEPTH` beats. Latency ``stage.latency`` = the lane registers plus
+    ``s + 1`` per delay-feedback level; one beat per cycle. Wrap and grow as
+    :class:`FWHT`; the output is bit for bit that of the parallel form.
+    """
+
+    def elaborate(self, platform):
+        stage, m = self.stage, Module()
+        lanes, beats = stage.input.lanes, stage.input.beats
+        pipe = Pipeline(m, self.i, self.o)
+        x = self.i.payload
+        for level in range(stage.lane_levels):
+            half, width = 1 << level, stage.level_width(level)
+            butterflies = [x[i] + x[i + half] if i & half == 0 else x[i - half] - x[i]
+                           for i in range(lanes)]
+            x = self.level(m, pipe, f"level{level}", stage.level_vector(level).beat,
+                           stage.is_registered(level), Cat(fit(b, width) for b in butterflies))
+        for level in range(stage.lane_levels, stage.levels):
+            x = self._delay_feedback(m, pipe, level, x, 1 << (level - stage.lane_levels),
+                                     beats)
+        pipe.output(x)
+        return m
+
+    def _delay_feedback(self, m, pipe, level, x, span, beats):
+        stage = self.stage
+        lanes, width = stage.input.lanes, stage.level_width(level)
+        register, valid = self.taps[f"level{level}"]
+        valid_in = pipe.unit(valid)
+        advance = pipe.advance
+        beat = Signal(range(beats), name=f"level{level}_beat")     # of the next beat in
+        pending = Signal(range(span + 1), name=f"level{level}_pending")
+        second = beat[span.bit_length() - 1]                          # bit log2(span)
+        block_start = ~beat[:span.bit_length()].any()                 # beat mod 2*span == 0
+        pair = valid_in & second
+        shift = valid_in | block_start
+        kept = pending != 0
+        lines = Signal(lanes * width, name=f"level{level}_store")
+        delay = _DelayLine(m, f"level{level}_delay", lanes * width, span, advance & shift,
+                           lines)
+        # Sums and differences mod 2**width of equal-width operands (the incoming beat
+        # sign-extended, or cut for wrap): the same bits as the signed operation.
+        a = [delay.oldest[k * width:(k + 1) * width] for k in range(lanes)]
+        b = [fit(x[k], width) for k in range(lanes)]
+        m.d.comb += lines.eq(Mux(pair, Cat((a[k] - b[k])[:width] for k in range(lanes)),
+                                 Cat(b)))
+        with m.If(advance):
+            m.d.sync += [
+                Value.cast(register).eq(Mux(pair, Cat((a[k] + b[k])[:width]
+                                                      for k in range(lanes)),
+                                            delay.oldest)),
+                valid.eq(pair | (shift & kept)),
+            ]
+            with m.If(valid_in):
+                m.d.sync += beat.eq(Mux(beat == beats - 1, 0, beat + 1))
+            with m.If(pair):
+                m.d.sync += pending.eq(pending + 1)
+            with m.Elif(shift & kept):
+                m.d.sync += pending.eq(pending - 1)
+        return register

@@ -11,18 +11,20 @@ FLOW = "stall"
 
 
 def layout(vector):
-    """The payload layout of a :class:`nomul.stages.Vector`: ``ArrayLayout(signed(w), n)``
-    for signed integers, ``ArrayLayout(unsigned(w), n)`` for unsigned ones, ``unsigned(n)``
-    (element ``j`` in bit ``j``) for bits, and a ``StructLayout`` of the fields (an
-    ``ArrayLayout`` of them for several elements) for structs."""
+    """The payload layout of one beat of a :class:`nomul.stages.Vector` (its ``lanes``
+    elements): ``ArrayLayout(signed(w), lanes)`` for signed integers,
+    ``ArrayLayout(unsigned(w), lanes)`` for unsigned ones, ``unsigned(lanes)`` (element
+    ``j`` in bit ``j``) for bits, and a ``StructLayout`` of the fields (an ``ArrayLayout``
+    of them for several lanes) for structs."""
+    lanes = vector.lanes
     if vector.kind == "bits":
-        return unsigned(vector.elements)
+        return unsigned(lanes)
     if vector.kind == "struct":
         struct = data.StructLayout({name: signed(width) if is_signed else unsigned(width)
                                     for name, width, is_signed in vector.fields})
-        return struct if vector.elements == 1 else data.ArrayLayout(struct, vector.elements)
+        return struct if lanes == 1 else data.ArrayLayout(struct, lanes)
     shape = signed(vector.width) if vector.signed else unsigned(vector.width)
-    return data.ArrayLayout(shape, vector.elements)
+    return data.ArrayLayout(shape, lanes)
 
 
 def fit(value, width):
@@ -69,6 +71,13 @@ class Pipeline:
             self._m.d.sync += statements
             self._m.d.sync += valid.eq(self._valid)
         self._valid = valid
+
+    def unit(self, valid):
+        """Continues the chain after a unit that loads its own registers under
+        ``advance``, with ``valid`` the valid bit of what it holds last; returns the valid
+        bit of what the unit takes (that of the register before it, or ``i.valid``)."""
+        taken, self._valid = self._valid, valid
+        return taken
 
     def output(self, value):
         """Drives the stage's output stream from ``value`` (the last register)."""

@@ -4,18 +4,27 @@ from amaranth import Module
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .argmax import Argmax
-from .elementwise import Pad, Shift, Sign
-from .fwht import FWHT
+from .argmax import Argmax, FoldedArgmax
+from .elementwise import Pad, Shift, Sign, StreamingPad
+from .fwht import FWHT, StreamingFWHT
 from .pipeline import layout
-from .signflip import SignFlip
-from .xnor_popcount import XnorPopcount
+from .signflip import SignFlip, StreamingSignFlip
+from .xnor_popcount import FoldedXnorPopcount, XnorPopcount
 
 __all__ = ["DesignTop", "STAGE_COMPONENTS"]
 
-# The hardware of every stage kind (nomul.stages.STAGES), found by kind.
-STAGE_COMPONENTS = {"signflip": SignFlip, "fwht": FWHT, "sign": Sign, "pad": Pad,
-                    "shift": Shift, "xnor_popcount": XnorPopcount, "argmax": Argmax}
+# The hardware of every stage kind (nomul.stages.STAGES) in each of its forms, found by
+# (kind, form); sign and shift work lane by lane, so one component serves both forms.
+STAGE_COMPONENTS = {
+    ("signflip", "parallel"): SignFlip, ("signflip", "streaming"): StreamingSignFlip,
+    ("fwht", "parallel"): FWHT, ("fwht", "streaming"): StreamingFWHT,
+    ("sign", "parallel"): Sign, ("sign", "streaming"): Sign,
+    ("pad", "parallel"): Pad, ("pad", "streaming"): StreamingPad,
+    ("shift", "parallel"): Shift, ("shift", "streaming"): Shift,
+    ("xnor_popcount", "parallel"): XnorPopcount,
+    ("xnor_popcount", "streaming"): FoldedXnorPopcount,
+    ("argmax", "parallel"): Argmax, ("argmax", "streaming"): FoldedArgmax,
+}
 
 
 class DesignTop(wiring.Component):
@@ -34,7 +43,8 @@ class DesignTop(wiring.Component):
 
     def __init__(self, design):
         self.design = design
-        self.blocks = [STAGE_COMPONENTS[stage.kind](stage) for stage in design.stages]
+        self.blocks = [STAGE_COMPONENTS[stage.kind, stage.form](stage)
+                       for stage in design.stages]
         super().__init__({
             "i": In(stream.Signature(layout(design.input))),
             "o": Out(stream.Signature(layout(design.output))),

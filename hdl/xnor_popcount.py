@@ -1,10 +1,11 @@
 """Binary neurons: XNOR with fixed weights, then a pipelined popcount tree."""
 
-from amaranth import C, Cat, Module
+from amaranth import C, Cat, Module, Mux, Signal, Value, unsigned
+from amaranth.lib.memory import Memory
 
 from .pipeline import Pipeline, PipelinedStage, fit
 
-__all__ = ["XnorPopcount"]
+__all__ = ["XnorPopcount", "FoldedXnorPopcount"]
 
 
 class XnorPopcount(PipelinedStage):
@@ -65,4 +66,66 @@ class XnorPopcount(PipelinedStage):
             sums = self.level(m, pipe, f"level{level}", vector, stage.is_registered(level),
                               Cat(fit(t, vector.width) for neuron in terms for t in neuron))
             terms = [[sums[n * count + t] for t in range(count)] for n in range(stage.outputs)]
+        return m
+
+
+class FoldedXnorPopcount(PipelinedStage):
+    """The neurons of :class:`XnorPopcount` over bits that arrive in beats of ``p`` lanes.
+
+    A beat counter addresses a ROM of the weights of each beat (``M * p`` bits; block RAM
+    where the tools choose) that is read as the beat enters register ``beat``; an adder
+    tree sums the XNORed lanes of each neuron (registers ``level<k>`` every
+    ``stage.register`` levels); ``acc`` keeps the running popcounts over the beats of a
+    vector, and the last beat's sum goes, through ``result`` (popcount, dot or
+    threshold as in :class:`XnorPopcount`), out as one beat. Latency
+    ``1 + (tree registers) + beats``; one beat in per cycle, one result per vector.
+    """
+
+    _result = XnorPopcount._result
+
+    def elaborate(self, platform):
+        stage, m = self.stage, Module()
+        lanes, beats, outputs = stage.input.lanes, stage.input.beats, stage.outputs
+        pipe = Pipeline(m, self.i, self.o)
+        beat_in = Signal(range(beats), name="beat_index")
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
+        matrix = stage.weight_matrix()
+        words = [sum(matrix[n][b * lanes + k] << (n * lanes + k)
+                     for n in range(outputs) for k in range(lanes)) for b in range(beats)]
+        m.submodules.weights = rom = Memory(shape=unsigned(outputs * lanes), depth=beats,
+                                            init=words)
+        read = rom.read_port()
+        m.d.comb += [read.addr.eq(beat_in), read.en.eq(pipe.advance)]
+        x = self.level(m, pipe, "beat", stage.input.beat, True, self.i.payload)
+        weights = read.data
+        terms = [[~(x[k] ^ weights[n * lanes + k]) for k in range(lanes)]
+                 for n in range(outputs)]
+        for level in range(stage.lane_levels):
+            terms = [[neuron[t] + neuron[t + 1] for t in range(0, len(neuron), 2)]
+                     for neuron in terms]
+            vector = stage.beat_level_vector(level)
+            count = len(terms[0])
+            sums = self.level(m, pipe, f"level{level}", vector, (level + 1) % stage.register == 0,
+                              Cat(fit(t, vector.width) for neuron in terms for t in neuron))
+            terms = [[sums[n * count + t] for t in range(count)] for n in range(outputs)]
+        partial = [neuron[0] for neuron in terms]
+        acc, acc_valid = self.taps["acc"]
+        result, result_valid = self.taps["result"]
+        valid_in = pipe.unit(result_valid)
+        beat = Signal(range(beats), name="acc_beat")     # of the next partial sum in
+        width = stage.partial_vector.width
+        first = ~beat.any()
+        base = [Mux(first, 0, acc[n]) for n in range(outputs)]
+        totals = [(base[n] + fit(partial[n], width))[:width] for n in range(outputs)]
+        with m.If(pipe.advance):
+            m.d.sync += result_valid.eq(valid_in & (beat == beats - 1))
+            with m.If(valid_in):
+                m.d.sync += beat.eq(Mux(beat == beats - 1, 0, beat + 1))
+                with m.If(beat == beats - 1):
+                    m.d.sync += [Value.cast(result).eq(self._result(totals)),
+                                 acc_valid.eq(0)]
+                with m.Else():
+                    m.d.sync += [Value.cast(acc).eq(Cat(totals)), acc_valid.eq(1)]
+        pipe.output(result)
         return m

@@ -49,8 +49,10 @@ def max_sim_vectors(design, cycles_per_vector, budget=4 << 30):
 
 def _info(args):
     design = load_design(args.design)
+    rate = ("one vector per cycle" if design.interval == 1 else
+            f"one vector every {design.interval} cycles")
     print(f"{design.name}: {design.input.describe()} in, {design.output.describe()} out, "
-          f"latency {design.latency} cycles, one vector per cycle")
+          f"latency {design.latency} cycles, {rate}")
     for stage in design.stages:
         shown = []
         for key, value in stage.params().items():
@@ -58,8 +60,9 @@ def _info(args):
                 shown.append(f"{key}=[{len(value)} values]")
             elif value is not None:
                 shown.append(f"{key}={value}")
+        form = "" if stage.form == "parallel" else f", {stage.form}"
         print(f"  {stage.instance:<18} {stage.input.describe()} -> "
-              f"{stage.output.describe()}, latency {stage.latency}\n"
+              f"{stage.output.describe()}, latency {stage.latency}{form}\n"
               f"  {'':<18} {', '.join(shown) if shown else '(no parameters)'}")
     return 0
 
@@ -455,6 +458,9 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("nomul: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:         # the reader (head, less) stopped reading
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":

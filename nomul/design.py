@@ -34,7 +34,7 @@ class Design:
 
     @property
     def input(self):
-        return Vector("int", self.n, self.input_width)
+        return Vector("int", self.n, self.input_width, lanes=self.parallelism)
 
     @property
     def output(self):
@@ -89,17 +89,16 @@ def parse_design(table, source="design", base=None):
         keys.bad("name", name, "must match [a-z][a-z0-9_]* (it names the Verilog top)")
     n = keys.int("n", 2, MAX_N, power_of_two=True)
     input_width = keys.int("input_width", 2, MAX_INPUT_WIDTH)
-    parallelism = keys.int("parallelism", 1, n, power_of_two=True, default=n)
-    if parallelism != n:
-        keys.fail(f"parallelism = {parallelism}: only the fully parallel form "
-                  f"(parallelism = n = {n}) is supported so far")
+    parallelism = keys.int("parallelism", 1, n, power_of_two=True, default=n, rule=(
+        f"must be a power of two from 1 to n = {n}: the elements of a vector that cross "
+        "the input port per beat"))
     stage_tables = keys.get("stage", "at least one [[stage]] table")
     keys.finish()
     if not isinstance(stage_tables, list) or not stage_tables:
         keys.fail("'stage' must be a non-empty array of tables, written [[stage]]")
 
     stages = []
-    x = Vector("int", n, input_width)
+    x = Vector("int", n, input_width, lanes=parallelism)
     for index, stage_table in enumerate(stage_tables, start=1):
         if not isinstance(stage_table, dict):
             keys.fail(f"stage {index} must be a table, written [[stage]]")

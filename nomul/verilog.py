@@ -62,6 +62,7 @@ def _stage_json(design, stage):
             "module": f"{design.name}.{stage.instance}",
             "cycle": offset + tap.cycle,
             **tap.vector.to_json(),
+            "beats": tap.beats,
         })
     return {
         "index": stage.index, "kind": stage.kind, "instance": stage.instance,
@@ -104,10 +105,8 @@ def generate(design):
         "handshake": ("a vector moves on a rising clk edge where valid and ready are both "
                       "high and rst is low; with o__ready high the result of a vector "
                       "taken in at edge k leaves at edge k + latency"),
-        "input": {"port": "i__payload", **design.input.to_json(),
-                  "lanes": design.input.elements, "beats": 1},
-        "output": {"port": "o__payload", **design.output.to_json(),
-                   "lanes": design.output.elements, "beats": 1},
+        "input": {"port": "i__payload", **design.input.to_json()},
+        "output": {"port": "o__payload", **design.output.to_json()},
         "ports": _ports(top),
         "stages": stages,
         "verilog_sha256": hashlib.sha256(text.encode()).hexdigest(),

@@ -13,7 +13,7 @@ from ..golden import cycle
 from ..hdl.top import DesignTop
 from ..packing import pack, unpack
 
-__all__ = ["Observed", "observe", "compare", "Report", "check"]
+__all__ = ["Observed", "observe", "compare", "Report", "check", "beat_payloads"]
 
 
 @dataclass
@@ -32,7 +32,8 @@ def observe(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):
     after each transfer) under the given per-cycle patterns, and records every cycle."""
     cycles = len(in_valid)
     reset = np.zeros(cycles, bool) if reset is None else np.asarray(reset, bool)
-    payloads = [pack(v, design.input_width) for v in np.asarray(vectors, dtype=np.int64)]
+    payloads = beat_payloads(design, vectors)
+    beats = design.input.beats
     top = DesignTop(design)
     m = Module()
     m.domains.sync = domain = ClockDomain("sync")
@@ -56,7 +57,9 @@ def observe(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):
             for name, (reg, valid) in taps.items():
                 seen.taps[name][0][t] = ctx.get(valid)
                 seen.taps[name][1][t] = ctx.get(reg)
-            if offer and ready and not reset[t]:
+            if reset[t]:
+                k -= k % beats          # the source restarts the vector it was sending
+            elif offer and ready:
                 k += 1
             await ctx.tick()
 
@@ -71,7 +74,20 @@ def observe(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):
     return seen
 
 
-def _first_difference(name, vector, cycles, model, valid, payload):
+def beat_payloads(design, vectors):
+    """The payload integers of the input beats of ``vectors``, in order."""
+    beat = design.input.beat
+    rows = np.asarray(vectors, dtype=np.int64).reshape(-1, beat.elements)
+    return [pack(row, beat.width) for row in rows]
+
+
+def _which(index, beats):
+    """Names the beat ``index`` of a trace: ``vector k`` or ``beat b of vector k``."""
+    vector, beat = divmod(int(index), beats)
+    return f"vector {vector}" if beats == 1 else f"beat {beat} of vector {vector}"
+
+
+def _first_difference(name, vector, cycles, model, valid, payload, beats=1):
     """``(cycle, message)`` for the first cycle where a register's valid bit or, while valid, its
     payload differs from the model (a :class:`golden.cycle.TapTrace`); else ``None``."""
     for t in range(cycles):
@@ -80,7 +96,7 @@ def _first_difference(name, vector, cycles, model, valid, payload):
                        f"{int(model.valid[t])}")
         if model.valid[t] and payload[t] is None:
             return t, (f"cycle {t}: {name} holds X or Z bits, the model says "
-                       f"{model.values[model.index[t]].tolist()} (vector {model.index[t]})")
+                       f"{model.values[model.index[t]].tolist()} ({_which(model.index[t], beats)})")
         if model.valid[t]:
             got = unpack(payload[t], vector.elements, vector.width, vector.signed)
             want = model.values[model.index[t]]
@@ -88,7 +104,7 @@ def _first_difference(name, vector, cycles, model, valid, payload):
             if len(wrong):
                 j = wrong[0]
                 return t, (f"cycle {t}: {name} element {j} is {got[j]}, the model says "
-                           f"{want[j]} (vector {model.index[t]}; {len(wrong)} of "
+                           f"{want[j]} ({_which(model.index[t], beats)}; {len(wrong)} of "
                            f"{vector.elements} elements differ)")
     return None
 
@@ -105,10 +121,11 @@ def compare(design, trace, seen):
     for stage in design.stages:
         for tap in stage.taps:
             name = f"{stage.instance}.{tap.name}"
-            checks.append((name, tap.vector, trace.taps[name], *seen.taps[name]))
-    checks.append(("o", design.output, trace.output, seen.out_valid, seen.out_payload))
-    differences = [_first_difference(name, vector, trace.cycles, model, valid, payload)
-                   for name, vector, model, valid, payload in checks]
+            checks.append((name, tap.vector, trace.taps[name], *seen.taps[name], tap.beats))
+    checks.append(("o", design.output.beat, trace.output, seen.out_valid, seen.out_payload,
+                   design.output.beats))
+    differences = [_first_difference(name, vector, trace.cycles, model, valid, payload, beats)
+                   for name, vector, model, valid, payload, beats in checks]
     found = [d for d in differences if d]
     return min(found, key=lambda d: d[0])[1] if found else None
 
@@ -128,8 +145,8 @@ class Report:
     @classmethod
     def of(cls, trace, mismatch, seconds, waves=None):
         """The report of a comparison against the model ``trace``."""
-        return cls(trace.cycles, int((trace.delivered >= 0).sum()), len(trace.taps) + 1,
-                   mismatch, seconds, waves)
+        return cls(trace.cycles, trace.vectors_out, len(trace.taps) + 1, mismatch, seconds,
+                   waves)
 
 
 def check(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):

@@ -3,9 +3,9 @@
 It knows the design only through its manifest: port names, tap names and widths. Per
 cycle it drives ``rst``, ``i__valid``, ``i__payload`` and ``o__ready`` from the stimulus
 file, and just before the next rising edge it samples ``i__ready``, ``o__valid``,
-``o__payload`` and every tap's register and valid bit. The source offers the next vector
-wherever the pattern says valid and moves on after a cycle with ``valid & ready & ~rst``,
-like ``golden.cycle``. The samples go back to the runner, which compares them with the
+``o__payload`` and every tap's register and valid bit. The source offers the next beat
+wherever the pattern says valid and moves on after a cycle with ``valid & ready & ~rst``
+(a reset sends it back to the first beat of its vector), like ``golden.cycle``. The samples go back to the runner, which compares them with the
 cycle-level golden model.
 
 The run is described by a JSON file named in the environment variable
@@ -57,6 +57,7 @@ async def sample_every_cycle(dut):
     payloads = [int(p, 16) for p in stimulus["payloads"]]
     in_valid, out_ready, reset = (stimulus[k].astype(bool).tolist()
                                   for k in ("in_valid", "out_ready", "reset"))
+    beats = manifest["input"]["beats"]
     taps = [tap for stage in manifest["stages"] for tap in stage["taps"]]
     handles = [(_handle(dut, tap["name"]), _handle(dut, tap["valid"])) for tap in taps]
     cycles = len(in_valid)
@@ -88,7 +89,9 @@ async def sample_every_cycle(dut):
         for (register, valid), (seen_valid, seen_payload) in zip(handles, seen_taps):
             seen_valid[t] = _read(valid) == 1
             seen_payload[t] = _read(register)
-        if offer and ready and not reset[t]:
+        if reset[t]:
+            k -= k % beats          # the source restarts the vector it was sending
+        elif offer and ready:
             k += 1
         await RisingEdge(dut.clk)
 

@@ -18,10 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from ..golden import cycle
-from ..packing import pack
 from ..tools import ToolMissing, require_module
 from ..verilog import write
-from .amaranth_sim import Observed, Report, compare
+from .amaranth_sim import Observed, Report, beat_payloads, compare
 
 __all__ = ["SIMULATORS", "SimulatorMissing", "verilator_setup", "observe", "check"]
 
@@ -107,8 +106,12 @@ def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
         runner = get_runner(simulator)
         runner.log.setLevel(logging.ERROR)   # not "Skipping compilation" on every run
         log = work / f"{simulator}.log"
+        extra = {}
+        if simulator == "verilator":   # the warnings lint waives, with the same reasons
+            from .lint import write_waivers
+            extra["build_args"] = [str(write_waivers(work / "waivers.vlt"))]
         runner.build(sources=[verilog], hdl_toplevel=design.name, build_dir=build_dir,
-                     timescale=("1ns", "1ps"), waves=waves, log_file=log)
+                     timescale=("1ns", "1ps"), waves=waves, log_file=log, **extra)
         runner.test(test_module="nomul.sim.cocotb_bench", hdl_toplevel=design.name,
                     build_dir=build_dir, test_dir=work, waves=waves,
                     extra_env={"NOMUL_COCOTB_RUN": str(run_file), **env},
@@ -159,7 +162,7 @@ def observe(design, vectors, in_valid, out_ready, reset=None, simulator="icarus"
     cycles = len(in_valid)
     stimulus = work / "stimulus.npz"
     np.savez(stimulus,
-             payloads=np.array([f"{pack(v, design.input_width):x}" for v in np.asarray(vectors)]),
+             payloads=np.array([f"{p:x}" for p in beat_payloads(design, vectors)]),
              in_valid=np.asarray(in_valid, bool), out_ready=np.asarray(out_ready, bool),
              reset=np.zeros(cycles, bool) if reset is None else np.asarray(reset, bool))
     samples, waves_file = _run(design, Path(verilog or generated), manifest_path, stimulus,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from .cocotb_runner import verilator_setup
 
-__all__ = ["WAIVERS", "lint"]
+__all__ = ["WAIVERS", "lint", "write_waivers"]
 
 # (rule, message pattern or None for every message of the rule, why it is waived).
 # Every other -Wall warning (widths, undriven signals, latches, ...) fails the lint.
@@ -22,12 +22,22 @@ WAIVERS = [
      "Amaranth writes unsigned constants with their minimal width (6'h20 for 32 beside a "
      "7-bit sum); Verilog zero-extends them, which keeps their value. Width mismatches "
      "between signals are still reported"),
+    ("WIDTHEXPAND", "*Operator ADD expects * bits on the RHS, but RHS's SEL generates *",
+     "Amaranth zero-extends an unsigned operand by writing it narrower into the Verilog "
+     "sum, and Verilog zero-extends it the same way, which keeps its value: the running "
+     "popcount of a folded XNOR-popcount adds each beat's narrower sum"),
     ("UNUSEDSIGNAL", None,
      "Amaranth keeps a named wire for every signal so that waveforms and cocotb can read "
      "it: taps ('level0'), port names inside stage modules, copies of ports "
      "('i__ready$9'), per-element views ('level0[3]'); these drive nothing. Bits dropped "
      "from temporaries ('$12') are the carries that wrap-around arithmetic discards"),
 ]
+
+
+def write_waivers(path, waivers=WAIVERS):
+    """Writes the Verilator control file of ``waivers`` to ``path`` (for builds too)."""
+    Path(path).write_text(_control_file(waivers))
+    return Path(path)
 
 
 def _control_file(waivers):

@@ -89,10 +89,8 @@ def test_top_level_errors():
           {"kind": "sign"}, name="HD")
     error("d.toml: unknown key 'widht'; allowed keys: name, n, input_width, parallelism, stage",
           {"kind": "sign"}, widht=3)
-    error("d.toml: parallelism = 4: only the fully parallel form (parallelism = n = 16) "
-          "is supported so far", {"kind": "sign"}, parallelism=4)
-    error('d.toml: parallelism = 3: must be a power of two from 1 to 16', {"kind": "sign"},
-          parallelism=3)
+    error('d.toml: parallelism = 3: must be a power of two from 1 to n = 16: the elements '
+          'of a vector that cross the input port per beat', {"kind": "sign"}, parallelism=3)
     with pytest.raises(DesignError, match=r"^d\.toml: missing key 'n': must be a power of two from 2 to 4096$"):
         parse_design({"name": "t", "input_width": 8, "stage": [{"kind": "sign"}]}, "d.toml")
     error("d.toml: 'stage' must be a non-empty array of tables, written [[stage]]")

@@ -95,10 +95,12 @@ def run_icarus(verilog, manifest, vectors, pattern, work, standard):
     connections = ", ".join(f".{name}({name})" for name in ports)
     (work / "tb.v").write_text(TESTBENCH.format(
         declarations=declarations, in_width=ports["i__payload"]["width"],
-        count=len(vectors), cycles=len(pattern), top=manifest["top"],
+        count=vectors.size // manifest["input"]["lanes"], cycles=len(pattern),
+        top=manifest["top"],
         connections=connections))
-    width = manifest["input"]["width"]
-    (work / "vectors.hex").write_text("".join(pack_hex(v, width) + "\n" for v in vectors.tolist()))
+    width, lanes = manifest["input"]["width"], manifest["input"]["lanes"]
+    beats = vectors.reshape(-1, lanes)       # beat b of a vector: elements b*lanes ..
+    (work / "vectors.hex").write_text("".join(pack_hex(v, width) + "\n" for v in beats.tolist()))
     (work / "pattern.hex").write_text("".join(f"{int(v) + 2 * int(r)}\n" for v, r in pattern))
     subprocess.run([tool("iverilog"), f"-g{standard}", "-o", str(work / "tb.vvp"),
                     str(work / "tb.v"), str(verilog)], check=True, capture_output=True)
@@ -111,9 +113,15 @@ def run_icarus(verilog, manifest, vectors, pattern, work, standard):
         if fields[0] == "in":
             ins.append(int(fields[1]))
         else:
-            outs.append((int(fields[1]), unpack_hex(fields[2], output["elements"],
+            outs.append((int(fields[1]), unpack_hex(fields[2], output["lanes"],
                                                     output["width"], output["signed"])))
     return ins, outs
+
+
+def whole_vectors(outs, manifest):
+    """The output beats joined into vectors."""
+    beats = manifest["output"]["beats"]
+    return [sum((v for _, v in outs[k:k + beats]), []) for k in range(0, len(outs), beats)]
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.stem)
@@ -125,18 +133,24 @@ def test_manifest_alone_drives_and_checks_the_verilog(path, standard, tmp_path):
     vectors = np.vstack([extreme_vectors(n, width), random_vectors(rng, 30, n, width)])
     want = manifest_reference(manifest, vectors)
 
-    # Full throughput: one vector per cycle, each result `latency` cycles later.
-    cycles = len(vectors) + manifest["latency"] + 3
+    # Full throughput: the first beat of result k comes latency + k * interval cycles
+    # after the first beat of vector 0 went in, its other beats on the cycles after it.
+    latency, interval = manifest["latency"], manifest["interval"]
+    beats_in, beats_out = manifest["input"]["beats"], manifest["output"]["beats"]
+    cycles = len(vectors) * interval + latency + 3
     ins, outs = run_icarus(verilog, manifest, vectors, [(1, 1)] * cycles, tmp_path, standard)
-    assert ins == list(range(len(vectors)))
-    assert [t for t, _ in outs] == [t + manifest["latency"] for t in ins]
-    assert [v for _, v in outs] == want
+    assert len(ins) == len(vectors) * beats_in and ins[0] == 0
+    times = [t for t, _ in outs]
+    assert times[::beats_out] == [latency + k * interval for k in range(len(vectors))]
+    assert times == [t + b for t in times[::beats_out] for b in range(beats_out)]
+    assert whole_vectors(outs, manifest) == want
 
     # Random valid/ready: the same results, in order.
-    pattern = list(zip(rng.random(300) < 0.6, rng.random(300) < 0.5))
+    cycles = int(len(vectors) * interval * 4) + 300
+    pattern = list(zip(rng.random(cycles) < 0.6, rng.random(cycles) < 0.5))
     ins, outs = run_icarus(verilog, manifest, vectors, pattern, tmp_path, standard)
-    assert len(ins) == len(outs) == len(vectors)
-    assert [v for _, v in outs] == want
+    assert len(ins) == len(vectors) * beats_in and len(outs) == len(vectors) * beats_out
+    assert whole_vectors(outs, manifest) == want
 
 
 def test_manifest_contents(tmp_path):

@@ -61,6 +61,18 @@ class Argmax(Tree, Stage):
             fields += (("negative", 1, False),)
         return Vector("struct", 1, sum(width for _, width, _ in fields), fields)
 
+    # The folded form: a tree over the lanes of each beat, then the best so far ("best").
+    partial_name = "best"
+
+    @property
+    def partial_vector(self):
+        return self.candidate
+
+    def beat_level_vector(self, level):
+        """The candidates left of one beat after ``level``."""
+        return Vector("struct", self.input.lanes >> (level + 1), self.candidate.width,
+                      self.candidate.fields)
+
     def level_vector(self, level):
         """The candidates left after ``level``."""
         return Vector("struct", self.terms(level), self.candidate.width, self.candidate.fields)

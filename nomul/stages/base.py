@@ -13,7 +13,8 @@ from dataclasses import dataclass, fields
 from typing import ClassVar
 
 __all__ = ["DesignError", "Vector", "Tap", "Stage", "Keys", "MAX_N", "MAX_INPUT_WIDTH",
-           "MAX_WIDTH", "MAX_SIGNAL_BITS", "tree_levels", "index_width"]
+           "MAX_WIDTH", "MAX_SIGNAL_BITS", "tree_levels", "index_width", "Register",
+           "DelayFeedback", "Fold", "PadBeats"]
 
 MAX_N = 4096
 MAX_INPUT_WIDTH = 32
@@ -39,12 +40,19 @@ class Vector:
     - ``"struct"``: unsigned elements that pack the ``fields`` (``(name, width, signed)``,
       lowest bits first), such as the argmax result ``index`` and ``negative``.
 
-    Element ``j`` of a packed vector sits at bits ``[j*width +: width]``.
+    Element ``j`` of a packed vector sits at bits ``[j*width +: width]``. A vector crosses
+    a stream port as ``beats`` transfers of ``lanes`` elements (default: all of them in
+    one beat); beat ``b`` carries elements ``b*lanes .. b*lanes + lanes - 1``.
     """
     kind: str
     elements: int
     width: int
     fields: tuple = ()
+    lanes: int = None
+
+    def __post_init__(self):
+        if self.lanes is None:
+            object.__setattr__(self, "lanes", self.elements)
 
     @property
     def signed(self):
@@ -54,20 +62,35 @@ class Vector:
     def total_width(self):
         return self.elements * self.width
 
+    @property
+    def beats(self):
+        return self.elements // self.lanes
+
+    @property
+    def beat(self):
+        """The type of one beat: ``lanes`` elements, in one beat."""
+        return Vector(self.kind, self.lanes, self.width, self.fields)
+
+    def in_lanes(self, lanes):
+        """The same vector crossing a port in beats of ``lanes`` elements."""
+        return Vector(self.kind, self.elements, self.width, self.fields, lanes)
+
     def describe(self):
+        beats = "" if self.beats == 1 else f" ({self.beats} beats of {self.lanes})"
         if self.kind == "bits":
-            return f"{self.elements} bits"
+            return f"{self.elements} bits{beats}"
         if self.kind == "struct":
             names = "+".join(name for name, _, _ in self.fields)
-            return f"{self.elements} x {self.width}-bit ({names})"
+            return f"{self.elements} x {self.width}-bit ({names}){beats}"
         sign = "signed" if self.signed else "unsigned"
-        return f"{self.elements} {sign} {self.width}-bit integers"
+        return f"{self.elements} {sign} {self.width}-bit integers{beats}"
 
     def to_json(self):
         description = {
             "kind": self.kind, "elements": self.elements, "width": self.width,
             "signed": self.signed, "total_width": self.total_width,
             "packing": "element j at bits [j*width +: width]",
+            "lanes": self.lanes, "beats": self.beats,
         }
         if self.fields:
             offset, fields_json = 0, []
@@ -82,12 +105,15 @@ class Vector:
 @dataclass(frozen=True)
 class Tap:
     """A pipeline register of a stage: its signal ``name`` inside the stage instance, the
-    ``cycle`` (1 .. stage latency) at which it holds a vector that the stage accepted at
-    cycle 0 when nothing stalls, and the ``vector`` type it holds. Its valid bit is the
-    signal ``name + "_valid"``."""
+    ``cycle`` (1 .. stage latency) at which it first holds (beat 0 of) a vector whose
+    first beat the stage accepted at cycle 0 when nothing stalls, and the ``vector`` type
+    it holds: one beat of ``vector.elements`` elements, ``beats`` of them per vector (beat
+    ``b`` holds elements ``b*vector.elements ..`` of what the golden model gives the tap).
+    Its valid bit is the signal ``name + "_valid"``."""
     name: str
     cycle: int
     vector: Vector
+    beats: int = 1
 
     @property
     def valid_name(self):
@@ -212,21 +238,35 @@ class Stage:
         return f"s{self.index}_{self.kind}"
 
     @property
+    def form(self):
+        """``"parallel"`` when every vector crosses both ports in one beat, else
+        ``"streaming"`` (folded over beats)."""
+        return "parallel" if self.input.beats == 1 and self.output.beats == 1 else "streaming"
+
+    def units(self):
+        """The stage's timing, as the cycle model runs it: a tuple of :class:`Register`,
+        :class:`DelayFeedback`, :class:`Fold` and :class:`PadBeats`, input side first. By
+        default one :class:`Register` per tap; none for combinational stages."""
+        return tuple(Register(tap) for tap in self.taps)
+
+    @property
     def taps(self):
         return ()
 
     @property
     def latency(self):
-        return len(self.taps)
+        """Cycles from a vector's first input beat to its first output beat, at full rate."""
+        return sum(unit.latency for unit in self.units())
 
     @property
     def interval(self):
-        """Cycles between consecutive vectors at full rate."""
-        return 1
+        """Cycles between the first beats of consecutive vectors at full rate."""
+        return max(self.input.beats, self.output.beats)
 
     def signals(self):
-        """``(what, Vector)`` of every vector the hardware holds in one signal."""
-        return [("its input", self.input), ("its output", self.output)]
+        """``(what, Vector)`` of every vector (one beat of it) the hardware holds in one
+        signal."""
+        return [("its input", self.input.beat), ("its output", self.output.beat)]
 
     def params(self):
         """The resolved parameters, as JSON-compatible values."""
@@ -260,6 +300,56 @@ class Stage:
         raise NotImplementedError
 
 
+# --- timing units (modelled by golden.cycle, built by hdl) -----------------------------
+
+@dataclass(frozen=True)
+class Register:
+    """A pipeline register (``tap``): it takes the beat before it on every step."""
+    tap: Tap
+    latency: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
+class DelayFeedback:
+    """A single-path delay-feedback butterfly over beats ``span`` apart, ending in the
+    register ``tap``; ``beats`` per vector. Per step with beat ``b`` valid at its input:
+    when bit ``log2(span)`` of ``b`` is set it outputs ``a + b`` (``a`` from its delay
+    line of ``span`` beats) and keeps ``a - b``; otherwise it outputs the oldest kept
+    difference (valid if one is pending) and stores the beat. A step with no beat shifts
+    the delay line only at the start of a block of ``2 * span`` beats (draining kept
+    differences); elsewhere it holds. Latency ``span + 1``."""
+    tap: Tap
+    span: int
+    beats: int
+
+    @property
+    def latency(self):
+        return self.span + 1
+
+
+@dataclass(frozen=True)
+class Fold:
+    """Folds the ``beats`` beats of a vector into one result: ``partial`` (a register
+    tap holding the fold of beats ``0 .. b``, valid until the last beat) and ``result``
+    (the register tap that receives the fold of all beats). Latency ``beats``."""
+    partial: Tap
+    result: Tap
+    beats: int
+
+    @property
+    def latency(self):
+        return self.beats
+
+
+@dataclass(frozen=True)
+class PadBeats:
+    """Passes the ``beats_in`` beats of a vector, then emits zero beats up to
+    ``beats_out`` while it takes no input. Combinational: latency 0."""
+    beats_in: int
+    beats_out: int
+    latency: ClassVar[int] = 0
+
+
 def tree_levels(leaves):
     """Levels of a binary reduction tree over ``leaves`` (at least one)."""
     return max(1, (leaves - 1).bit_length())
@@ -291,14 +381,49 @@ class Tree(Registered):
         return -(-self.leaves // 2 ** (level + 1))
 
     @property
+    def folded(self):
+        """Whether the vector arrives in several beats (folded form): a tree over the
+        ``lanes`` of each beat, then a fold over the beats."""
+        return self.input.beats > 1
+
+    @property
+    def lane_levels(self):
+        """Levels of the tree over the lanes of one beat (folded form)."""
+        return self.input.lanes.bit_length() - 1
+
+    def units(self):
+        if not self.folded:
+            taps = []
+            for level in range(self.levels - 1):
+                if self.is_registered(level):
+                    taps.append(Tap(f"level{level}", len(taps) + 1, self.level_vector(level)))
+            return tuple(map(Register, taps)) + (
+                Register(Tap("result", len(taps) + 1, self.output)),)
+        beats, units = self.input.beats, list(self.beat_units())
+        for level in range(self.lane_levels):
+            if (level + 1) % self.register == 0:
+                units.append(Register(Tap(f"level{level}", len(units) + 1,
+                                          self.beat_level_vector(level), beats)))
+        cycle = len(units)
+        return tuple(units) + (Fold(Tap(self.partial_name, cycle + 1, self.partial_vector,
+                                        beats),
+                                    Tap("result", cycle + beats, self.output), beats),)
+
+    def beat_units(self):
+        """Registers before the tree in the folded form."""
+        return ()
+
+    @property
     def taps(self):
         taps = []
-        for level in range(self.levels - 1):
-            if self.is_registered(level):
-                taps.append(Tap(f"level{level}", len(taps) + 1, self.level_vector(level)))
-        return tuple(taps) + (Tap("result", len(taps) + 1, self.output),)
+        for unit in self.units():
+            taps += [unit.partial, unit.result] if isinstance(unit, Fold) else [unit.tap]
+        return tuple(taps)
 
     def signals(self):
+        if self.folded:
+            return ([("its input", self.input.beat)]
+                    + [(f"register {tap.name}", tap.vector) for tap in self.taps])
         levels = [(f"level {level}", self.level_vector(level))
                   for level in range(self.levels - 1)]
         return [("its input", self.input), *levels, ("its output", self.output)]

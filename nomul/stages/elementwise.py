@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .base import MAX_N, Stage, Vector
+from .base import MAX_N, PadBeats, Stage, Vector
 
 __all__ = ["Sign", "Pad", "Shift"]
 
@@ -20,7 +20,7 @@ class Sign(Stage):
 
     @property
     def output(self):
-        return Vector("bits", self.input.elements, 1)
+        return Vector("bits", self.input.elements, 1, lanes=self.input.lanes)
 
     def needed_bits(self, need_out, sig_in):
         sign_bit = 1 << (self.input.width - 1)
@@ -39,14 +39,22 @@ class Pad(Stage):
     @classmethod
     def parse(cls, keys, index, x, base):
         keys.need_int_vector(x)
-        n = keys.int("n", x.elements * 2, MAX_N, power_of_two=True, rule=(
+        n = keys.int("n", x.elements + 1, MAX_N, power_of_two=True, rule=(
             f"must be a power of two larger than the incoming {x.elements} elements "
             f"and at most {MAX_N}"))
         return cls(index, x, n)
 
     @property
     def output(self):
-        return Vector("int", self.n, self.input.width)
+        """``n`` elements; in beats of the incoming lanes when the input comes in several
+        beats, else in one beat."""
+        lanes = self.input.lanes if self.input.beats > 1 else self.n
+        return Vector("int", self.n, self.input.width, lanes=lanes)
+
+    def units(self):
+        if self.input.beats > 1:
+            return (PadBeats(self.input.beats, self.output.beats),)
+        return ()
 
     def significant_bits(self, sig_in):
         return list(sig_in) + [0] * (self.n - len(sig_in))
@@ -75,7 +83,8 @@ class Shift(Stage):
 
     @property
     def output(self):
-        return Vector("int", self.input.elements, self.input.width - self.bits)
+        return Vector("int", self.input.elements, self.input.width - self.bits,
+                      lanes=self.input.lanes)
 
     def significant_bits(self, sig_in):
         return [max(1, s - self.bits) if s else 0 for s in sig_in]

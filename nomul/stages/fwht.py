@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..resources import capped, prefix
-from .base import MAX_WIDTH, Registered, Stage, Tap, Vector, show
+from .base import MAX_WIDTH, DelayFeedback, Register, Registered, Stage, Tap, Vector, show
 
 __all__ = ["FWHT"]
 
@@ -28,6 +28,9 @@ class FWHT(Registered, Stage):
     @classmethod
     def parse(cls, keys, index, x, base):
         keys.need_int_vector(x)
+        if x.elements < 2 or x.elements & (x.elements - 1):
+            keys.fail(f"needs a power-of-two number of elements (at least 2), but its input "
+                      f"has {x.elements}: add a pad stage before it")
         levels = x.elements.bit_length() - 1
         overflow = keys.choice("overflow", ("wrap", "grow"), default="wrap")
         if overflow == "wrap":
@@ -48,6 +51,16 @@ class FWHT(Registered, Stage):
     def levels(self):
         return self.input.elements.bit_length() - 1
 
+    @property
+    def lane_levels(self):
+        """The levels whose span is below the lanes of a beat: computed across lanes. The
+        others (streaming form) are delay-feedback butterflies over beats."""
+        return self.input.lanes.bit_length() - 1
+
+    def is_registered(self, level):
+        return (level >= self.lane_levels or (level + 1) % self.register == 0
+                or level == self.levels - 1)
+
     def level_width(self, level):
         """The element width after butterfly level ``level`` (0-based)."""
         if self.overflow == "wrap":
@@ -56,23 +69,37 @@ class FWHT(Registered, Stage):
 
     def level_vector(self, level):
         """The vector type after butterfly level ``level``."""
-        return Vector("int", self.input.elements, self.level_width(level))
+        return Vector("int", self.input.elements, self.level_width(level),
+                      lanes=self.input.lanes)
 
     @property
     def output(self):
         return self.level_vector(self.levels - 1)
 
+    def units(self):
+        units, cycle = [], 0
+        for level in range(self.levels):
+            if not self.is_registered(level):
+                continue
+            vector = self.level_vector(level)
+            if level < self.lane_levels:
+                cycle += 1
+                units.append(Register(Tap(f"level{level}", cycle, vector.beat, vector.beats)))
+            else:
+                span = 1 << (level - self.lane_levels)
+                cycle += span + 1
+                units.append(DelayFeedback(Tap(f"level{level}", cycle, vector.beat,
+                                               vector.beats), span, vector.beats))
+        return tuple(units)
+
     @property
     def taps(self):
-        taps = []
-        for level in range(self.levels):
-            if self.is_registered(level):
-                taps.append(Tap(f"level{level}", len(taps) + 1, self.level_vector(level)))
-        return tuple(taps)
+        return tuple(unit.tap for unit in self.units())
 
     def signals(self):
-        levels = [(f"level {level}", self.level_vector(level)) for level in range(self.levels)]
-        return [("its input", self.input), *levels, ("its output", self.output)]
+        levels = [(f"level {level}", self.level_vector(level).beat)
+                  for level in range(self.levels)]
+        return [("its input", self.input.beat), *levels, ("its output", self.output.beat)]
 
     def _level_sigs(self, sig_in):
         """Significant bits of every element after wrapping the input and after each level."""

@@ -50,12 +50,12 @@ class SignFlip(Stage):
 
     @property
     def output(self):
-        return Vector("int", self.input.elements,
-                      self.input.width + (self.overflow == "grow"))
+        return Vector("int", self.input.elements, self.input.width + (self.overflow == "grow"),
+                      lanes=self.input.lanes)
 
     @property
     def taps(self):
-        return (Tap("flipped", 1, self.output),)
+        return (Tap("flipped", 1, self.output.beat, self.output.beats),)
 
     def significant_bits(self, sig_in):
         return [min(self.output.width, s + (d < 0)) if s else 0

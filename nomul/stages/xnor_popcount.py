@@ -8,7 +8,7 @@ import numpy as np
 
 from ..files import InputFileError, load_npy
 from ..seeded import SEED_MAX, seeded_bits
-from .base import MAX_N, Stage, Tree, Vector, is_int, show, tree_levels
+from .base import MAX_N, Register, Stage, Tap, Tree, Vector, is_int, show, tree_levels
 
 __all__ = ["XnorPopcount"]
 
@@ -127,6 +127,22 @@ class XnorPopcount(Tree, Stage):
         as wide as the largest sum of its block of ``2**(level+1)`` bits."""
         width = min(2 ** (level + 1), self.inputs).bit_length()
         return Vector("uint", self.outputs * self.terms(level), width)
+
+    # The folded form (input in several beats): a register of the beat (its weights read
+    # from a ROM meanwhile), a tree over its lanes, and a running sum "acc" over beats.
+    partial_name = "acc"
+
+    @property
+    def partial_vector(self):
+        return Vector("uint", self.outputs, self.inputs.bit_length())
+
+    def beat_units(self):
+        return (Register(Tap("beat", 1, self.input.beat, self.input.beats)),)
+
+    def beat_level_vector(self, level):
+        """The sums over aligned blocks of ``2**(level+1)`` lanes of one beat, neuron-major."""
+        return Vector("uint", self.outputs * (self.input.lanes >> (level + 1)),
+                      (2 ** (level + 1)).bit_length())
 
     def weight_matrix(self):
         """The weights as an ``outputs x N`` nested tuple of 0/1."""
