@@ -12,6 +12,7 @@ from amaranth import Elaboratable, Module
 from amaranth.lib import io
 from amaranth.build.run import LocalBuildProducts
 
+from ..files import prepare_work_folder, write_files
 from .platforms import BOARDS, programmer_missing, toolchain_environment
 from .selftest import SelfTest
 from .synth import TARGETS, ToolError, explain_failure
@@ -86,7 +87,8 @@ def build_board(design, board_name, out_dir=None, vectors=4096, program=False,
     :class:`BuildResult` and writes ``report.json``. Raises :class:`ToolError` when a
     tool is missing or fails, or the design does not fit."""
     board = BOARDS[board_name]
-    out_dir = Path(out_dir or Path("build") / "board" / f"{design.name}-{board.name}").resolve()
+    out_dir = prepare_work_folder(out_dir or Path("build") / "board" / f"{design.name}-{board.name}",
+                                  "build folder")
     if program:
         missing = programmer_missing(board)
         if missing:
@@ -126,7 +128,8 @@ def build_board(design, board_name, out_dir=None, vectors=4096, program=False,
         f"{top.selftest.expected:08x}", cells, available, ffs,
         round(fmax["achieved"], 2) if fmax else None, clock,
         round(time.perf_counter() - start, 1))
-    (out_dir / "report.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
+    write_files({out_dir / "report.json": json.dumps(asdict(result), indent=2) + "\n"},
+                force=True)
     if program:
         progress(f"programming the {board.name} with {board.programmer} ...")
         platform.toolchain_program(products, design.name)

@@ -3,6 +3,7 @@ processes, written as CSV and plotted (logic cells and Fmax against n, a line pe
 target)."""
 
 import csv
+import io
 import itertools
 import os
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..design import parse_design
+from ..files import prepare_work_folder, write_files
 from .synth import ToolError, synthesize
 
 __all__ = ["Point", "grid", "run_sweep", "plot"]
@@ -31,12 +33,12 @@ class Point:
 
     @property
     def name(self):
-        width = f"w{self.width}" if self.width else "grow"
+        width = f"w{self.width}" if self.width is not None else "grow"
         return f"fwht{self.n}_i{self.input_width}_{width}_r{self.register}"
 
     def design(self):
         stage = {"kind": "fwht", "overflow": self.overflow, "register": self.register}
-        if self.width:
+        if self.width is not None:
             stage["width"] = self.width
         return parse_design({"name": self.name, "n": self.n, "input_width": self.input_width,
                              "stage": [stage]}, source=f"sweep point {self.name}")
@@ -78,8 +80,7 @@ def _one(point, work):
 def run_sweep(points, out_dir, jobs=None, progress=print):
     """Synthesizes every point in ``jobs`` processes; writes ``sweep.csv`` and
     ``sweep.png`` in ``out_dir`` and returns the rows."""
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = prepare_work_folder(out_dir, "sweep folder")
     jobs = jobs or min(len(points), os.cpu_count() or 1)
     rows = [None] * len(points)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -92,16 +93,18 @@ def run_sweep(points, out_dir, jobs=None, progress=print):
                        if row["status"] == "ok" else row["status"])
             bar = "#" * (20 * done // len(points))
             progress(f"[{bar:<20}] {done}/{len(points)} {point.name} on {point.target}: {figures}")
-    with open(out_dir / "sweep.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows(rows)
-    plot(rows, out_dir / "sweep.png")
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    write_files({out_dir / "sweep.csv": table.getvalue(),
+                 out_dir / "sweep.png": plot(rows)}, force=True)
     return rows
 
 
-def plot(rows, path):
-    """Logic cells and Fmax against n, one line per (target, overflow, width, register)."""
+def plot(rows):
+    """The PNG (bytes) of logic cells and Fmax against n, one line per (target, overflow,
+    width, register)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -127,5 +130,7 @@ def plot(rows, path):
     fmax_axis.legend(fontsize=7)
     figure.suptitle("nomul FWHT: out-of-context synthesis (yosys + nextpnr)")
     figure.tight_layout()
-    figure.savefig(path, dpi=110)
+    image = io.BytesIO()
+    figure.savefig(image, dpi=110, format="png")
     plt.close(figure)
+    return image.getvalue()

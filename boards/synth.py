@@ -21,6 +21,7 @@ from pathlib import Path
 from amaranth.back import verilog
 
 from ..hdl.top import DesignTop
+from ..files import prepare_work_folder, write_files
 from ..resources import floor
 from ..tools import tool
 from ..verilog import write
@@ -184,7 +185,7 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
 
 def _harness_verilog(inner, name, path):
     harness = SerialHarness(inner)
-    path.write_text(verilog.convert(harness, name=name, emit_src=False))
+    write_files({path: verilog.convert(harness, name=name, emit_src=False)}, force=True)
     return path
 
 
@@ -194,8 +195,8 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
     ``work``. ``progress`` receives one line per step."""
     target = TARGETS[target]
     freq = freq or target.default_freq
-    work = Path(work or Path("build") / "synth" / f"{design.name}-{target.name}").resolve()
-    work.mkdir(parents=True, exist_ok=True)
+    work = prepare_work_folder(work or Path("build") / "synth" / f"{design.name}-{target.name}",
+                               "work folder")
     start = time.perf_counter()
     if target.family == "ecp5":
         verilog_path, _ = write(design, work)
@@ -223,5 +224,6 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
     result = SynthResult(design.name, target.name, freq, seed, cells, harness, floor_ffs,
                          floor_adders, round(time.perf_counter() - start, 1),
                          {p.stem: str(p) for p in sorted(work.glob("*.log"))})
-    (work / "report.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
+    write_files({work / "report.json": json.dumps(result.to_json(), indent=2) + "\n"},
+                force=True)
     return result

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..stages.base import DelayFeedback, Fold, PadBeats, Register
+from ..stages.base import DelayFeedback, Fold, PadBeats, Register, Skid
 from .functional import run_with_taps
 
 __all__ = ["TapTrace", "Trace", "simulate"]
@@ -89,6 +89,8 @@ class _Unit:
     def clear(self):
         if isinstance(self.spec, Fold):
             self.held = {self.spec.partial.name: None, self.spec.result.name: None}
+        elif isinstance(self.spec, Skid):
+            self.held = {self.spec.main.name: None, self.spec.spare.name: None}
         else:
             self.held = {self.spec.tap.name: None}
         if isinstance(self.spec, DelayFeedback):
@@ -98,8 +100,24 @@ class _Unit:
 
     @property
     def out(self):
+        if isinstance(self.spec, Skid):
+            return self.held[self.spec.main.name]
         tap = self.spec.result if isinstance(self.spec, Fold) else self.spec.tap
         return self.held[tap.name]
+
+    def skid_step(self, item, ready_out):
+        """A skid buffer's step, every cycle: ``item`` is what the core's last register
+        holds; the core advances when this returns True (decided before the step)."""
+        main, spare = self.spec.main.name, self.spec.spare.name
+        takes = self.held[spare] is None
+        if ready_out or self.held[main] is None:
+            if self.held[spare] is not None:
+                self.held[main], self.held[spare] = self.held[spare], None
+            else:
+                self.held[main] = item
+        elif takes and item is not None:
+            self.held[spare] = item
+        return takes
 
     def step(self, item):
         spec = self.spec
@@ -148,10 +166,11 @@ class _StageModel:
         specs = stage.units()
         self.pad = specs[0] if specs and isinstance(specs[0], PadBeats) else None
         self.units = [] if self.pad else [_Unit(spec) for spec in specs]
+        self.skid = self.units.pop() if specs and isinstance(specs[-1], Skid) else None
         self.clear()
 
     def clear(self):
-        for unit in self.units:
+        for unit in self.units + ([self.skid] if self.skid else []):
             unit.clear()
         self.phase = 0          # PadBeats: beats of the current vector sent
         self.vector = 0
@@ -161,6 +180,8 @@ class _StageModel:
         return self.units[-1].out if self.units else None
 
     def in_ready(self, ready_out):
+        if self.skid:
+            return self.skid.held[self.skid.spec.spare.name] is None or self.last is None
         if self.units:
             return ready_out or self.last is None
         if self.pad:
@@ -169,6 +190,8 @@ class _StageModel:
 
     def output(self, item):
         """The beat at the stage's output this cycle, given the beat offered to it."""
+        if self.skid:
+            return self.skid.out
         if self.units:
             return self.last
         if self.pad and self.phase >= self.pad.beats_in:
@@ -176,6 +199,10 @@ class _StageModel:
         return item
 
     def step(self, item, ready_out):
+        if self.skid:
+            advance = self.in_ready(ready_out)      # decided before the buffer moves
+            self.skid.skid_step(self.last, ready_out)
+            ready_out = advance
         if self.units:
             if ready_out or self.last is None:
                 inputs = [item] + [unit.out for unit in self.units[:-1]]
@@ -188,7 +215,8 @@ class _StageModel:
                 self.phase = (self.phase + 1) % self.pad.beats_out
 
     def holding(self):
-        return {name: item for unit in self.units for name, item in unit.held.items()}
+        return {name: item for unit in self.units + ([self.skid] if self.skid else [])
+                for name, item in unit.held.items()}
 
 
 def simulate(design, vectors, in_valid, out_ready, reset=None):

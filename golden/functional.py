@@ -7,7 +7,7 @@ reduce every intermediate value mod ``2**width`` and read it as signed.
 
 import numpy as np
 
-__all__ = ["STEPS", "wrap", "check_input", "stage_taps", "run_stage", "run", "run_with_taps"]
+__all__ = ["STEPS", "working_elements", "wrap", "check_input", "stage_taps", "run_stage", "run", "run_with_taps"]
 
 
 def wrap(x, width):
@@ -41,7 +41,7 @@ def check_input(design, x):
 
 def _signflip(stage, x):
     y = wrap(x * np.asarray(stage.signs, dtype=np.int64), stage.output.width)
-    return y, {"flipped": y}
+    return y, ({"flipped": y} if stage.input.beats == 1 else {"beat": x, "flipped": y})
 
 
 def _fwht(stage, x):
@@ -191,8 +191,21 @@ def run_with_taps(design, x):
     taps = {}
     for stage in design.stages:
         x, stage_values = stage_taps(stage, x)
+        if stage.skid:          # the skid buffer holds the stage's output
+            stage_values.update(buffer=x, buffer_spare=x)
         taps.update({f"{stage.instance}.{name}": v for name, v in stage_values.items()})
     return x, taps
+
+
+def working_elements(design):
+    """About the most ``int64`` values per vector the functional model holds at once: the
+    input, every stage's output and taps, and an XNOR-popcount's agreement matrix."""
+    total = design.n
+    for stage in design.stages:
+        total += stage.output.elements + sum(t.vector.elements * t.beats for t in stage.taps)
+        if stage.kind == "xnor_popcount":
+            total += 2 * stage.outputs * stage.inputs
+    return total
 
 
 def run(design, x):

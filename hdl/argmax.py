@@ -2,7 +2,7 @@
 
 from amaranth import C, Cat, Module, Mux, Signal, Value
 
-from .pipeline import Pipeline, PipelinedStage, fit
+from .pipeline import BeatPosition, PipelinedStage, fit
 
 __all__ = ["Argmax", "FoldedArgmax"]
 
@@ -41,7 +41,7 @@ class Argmax(PipelinedStage):
     def elaborate(self, platform):
         stage = self.stage
         m = Module()
-        pipe = Pipeline(m, self.i, self.o)
+        pipe = self.pipeline(m)
         x = self.i.payload
         candidates = [self._leaf(j, x[j]) for j in range(stage.count)]
         for level in range(stage.levels):
@@ -81,7 +81,7 @@ class FoldedArgmax(PipelinedStage):
     def elaborate(self, platform):
         stage, m = self.stage, Module()
         lanes, beats = stage.input.lanes, stage.input.beats
-        pipe = Pipeline(m, self.i, self.o)
+        pipe = self.pipeline(m)
         beat_in = Signal(range(beats), name="beat_index")
         with m.If(self.i.valid & self.i.ready):
             m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
@@ -102,15 +102,14 @@ class FoldedArgmax(PipelinedStage):
         best, best_valid = self.taps["best"]
         result, result_valid = self.taps["result"]
         valid_in = pipe.unit(result_valid)
-        beat = Signal(range(beats), name="best_beat")     # of the next winner in
+        beat = BeatPosition(m, "best", beats, pipe.advance & valid_in)   # the next winner
         kept = {name: best[name] for name, _, _ in stage.candidate.fields}
-        choice = {name: Mux(~beat.any() | (kept["value"] < winner["value"]), winner[name],
+        choice = {name: Mux(beat.first | (kept["value"] < winner["value"]), winner[name],
                             kept[name]) for name in kept}
         with m.If(pipe.advance):
-            m.d.sync += result_valid.eq(valid_in & (beat == beats - 1))
+            m.d.sync += result_valid.eq(valid_in & beat.last)
             with m.If(valid_in):
-                m.d.sync += beat.eq(Mux(beat == beats - 1, 0, beat + 1))
-                with m.If(beat == beats - 1):
+                with m.If(beat.last):
                     m.d.sync += [Value.cast(result).eq(self._pack(choice, stage.output)),
                                  best_valid.eq(0)]
                 with m.Else():

@@ -3,7 +3,8 @@
 from amaranth import Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-from .pipeline import Pipeline, PipelinedStage, fit
+from ..stages import FWHT as FWHTSpec
+from .pipeline import PipelinedStage, fit
 
 __all__ = ["FWHT", "StreamingFWHT", "MEMORY_DEPTH"]
 
@@ -32,7 +33,7 @@ class FWHT(PipelinedStage):
         stage = self.stage
         n = stage.input.elements
         m = Module()
-        pipe = Pipeline(m, self.i, self.o)
+        pipe = self.pipeline(m)
         x = self.i.payload
         for level in range(stage.levels):
             half, width = 1 << level, stage.level_width(level)
@@ -45,8 +46,8 @@ class FWHT(PipelinedStage):
 
 
 # Delay lines of at least this many beats go to memory (block RAM), shorter ones to
-# registers.
-MEMORY_DEPTH = 16
+# registers: the spec decides (nomul.stages.FWHT.MEMORY_DEPTH).
+MEMORY_DEPTH = FWHTSpec.MEMORY_DEPTH
 
 
 class _DelayLine:
@@ -91,7 +92,7 @@ class StreamingFWHT(PipelinedStage):
     def elaborate(self, platform):
         stage, m = self.stage, Module()
         lanes, beats = stage.input.lanes, stage.input.beats
-        pipe = Pipeline(m, self.i, self.o)
+        pipe = self.pipeline(m)
         x = self.i.payload
         for level in range(stage.lane_levels):
             half, width = 1 << level, stage.level_width(level)
@@ -114,10 +115,12 @@ class StreamingFWHT(PipelinedStage):
         beat = Signal(range(beats), name=f"level{level}_beat")     # of the next beat in
         pending = Signal(range(span + 1), name=f"level{level}_pending")
         second = beat[span.bit_length() - 1]                          # bit log2(span)
-        block_start = ~beat[:span.bit_length()].any()                 # beat mod 2*span == 0
+        # Flags kept in registers, so that each decision starts at a flip-flop:
+        # beat mod 2*span == 0, and pending != 0.
+        block_start = Signal(name=f"level{level}_block_start", init=1)
+        kept = Signal(name=f"level{level}_kept")
         pair = valid_in & second
         shift = valid_in | block_start
-        kept = pending != 0
         lines = Signal(lanes * width, name=f"level{level}_store")
         delay = _DelayLine(m, f"level{level}_delay", lanes * width, span, advance & shift,
                            lines)
@@ -134,10 +137,13 @@ class StreamingFWHT(PipelinedStage):
                                             delay.oldest)),
                 valid.eq(pair | (shift & kept)),
             ]
-            with m.If(valid_in):
-                m.d.sync += beat.eq(Mux(beat == beats - 1, 0, beat + 1))
-            with m.If(pair):
-                m.d.sync += pending.eq(pending + 1)
-            with m.Elif(shift & kept):
-                m.d.sync += pending.eq(pending - 1)
+            # Next values as multiplexers, so that only `advance` (which arrives late,
+            # through a large fanout) enables these registers.
+            drain = ~pair & shift & kept
+            m.d.sync += [
+                beat.eq(Mux(valid_in, Mux(beat == beats - 1, 0, beat + 1), beat)),
+                block_start.eq(Mux(valid_in, beat[:span.bit_length()].all(), block_start)),
+                pending.eq(Mux(pair, pending + 1, Mux(drain, pending - 1, pending))),
+                kept.eq(pair | Mux(drain, pending != 1, kept)),
+            ]
         return register

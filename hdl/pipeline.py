@@ -1,10 +1,11 @@
 """Shared pieces of every stage: payload layouts and the stalling pipeline register chain."""
 
-from amaranth import Cat, Const, Signal, Value, signed, unsigned
+from amaranth import Cat, Const, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["FLOW", "layout", "fit", "tap_register", "Pipeline", "PipelinedStage"]
+__all__ = ["FLOW", "layout", "fit", "tap_register", "BeatPosition", "Pipeline",
+           "PipelinedStage"]
 
 # The manifest's name for the flow control of :class:`Pipeline`.
 FLOW = "stall"
@@ -46,6 +47,23 @@ def tap_register(tap):
             Signal(name=tap.valid_name))
 
 
+class BeatPosition:
+    """Where the next beat falls in its vector of ``beats`` beats (at least 2): ``first``
+    and ``last`` are registers, so decisions on them start at a flip-flop; both move on
+    when ``step`` is high, and reset puts them at the start of a vector."""
+
+    def __init__(self, m, name, beats, step):
+        self.count = Signal(range(beats), name=f"{name}_beat")
+        self.first = Signal(name=f"{name}_first", init=1)
+        self.last = Signal(name=f"{name}_last", init=beats == 1)
+        with m.If(step):
+            m.d.sync += [
+                self.count.eq(Mux(self.last, 0, self.count + 1)),
+                self.first.eq(self.last),
+                self.last.eq(self.count == beats - 2),
+            ]
+
+
 class Pipeline:
     """The registers of one stage, which all load together when the stage advances.
 
@@ -57,11 +75,12 @@ class Pipeline:
     everything while the output waits, and lets bubbles fill.
     """
 
-    def __init__(self, m, i, o):
+    def __init__(self, m, i, o, skid=None):
         self._m = m
         self._i = i
         self._o = o
         self._valid = i.valid
+        self._skid = skid
         self.advance = Signal()
 
     def load(self, valid, statements):
@@ -80,14 +99,38 @@ class Pipeline:
         return taken
 
     def output(self, value):
-        """Drives the stage's output stream from ``value`` (the last register)."""
+        """Drives the stage's output stream from ``value`` (the last register), or
+        through the skid buffer when there is one."""
         m = self._m
+        if self._skid:
+            return self._skid_output(value)
         m.d.comb += [
             self._o.payload.eq(value),
             self._o.valid.eq(self._valid),
             self.advance.eq(self._o.ready | ~self._o.valid),
             self._i.ready.eq(self.advance),
         ]
+
+    def _skid_output(self, value):
+        """The skid buffer (see :class:`nomul.stages.base.Skid`): ``main`` drives ``o``;
+        ``spare`` catches the beat that arrives while ``main`` waits. The registers before
+        it advance when ``spare`` is empty (a register) or their last one holds nothing."""
+        m = self._m
+        (main, main_valid), (spare, spare_valid) = self._skid
+        takes = ~spare_valid
+        m.d.comb += [
+            self._o.payload.eq(main),
+            self._o.valid.eq(main_valid),
+            self.advance.eq(takes | ~self._valid),
+            self._i.ready.eq(self.advance),
+        ]
+        with m.If(self._o.ready | ~main_valid):
+            with m.If(spare_valid):
+                m.d.sync += [Value.cast(main).eq(spare), main_valid.eq(1), spare_valid.eq(0)]
+            with m.Else():
+                m.d.sync += [Value.cast(main).eq(value), main_valid.eq(self._valid)]
+        with m.Elif(takes & self._valid):
+            m.d.sync += [Value.cast(spare).eq(value), spare_valid.eq(1)]
 
 
 class PipelinedStage(wiring.Component):
@@ -107,6 +150,13 @@ class PipelinedStage(wiring.Component):
     def taps(self):
         """``{tap name: (payload register, valid bit)}``."""
         return dict(self._taps)
+
+    def pipeline(self, m):
+        """The :class:`Pipeline` of the stage's registers, ending in its skid buffer when
+        the stage has one."""
+        skid = ((self._taps["buffer"], self._taps["buffer_spare"]) if self.stage.skid
+                else None)
+        return Pipeline(m, self.i, self.o, skid)
 
     def level(self, m, pipe, name, vector, registered, value):
         """The signal ``name`` holding ``value`` (bits of a ``vector``): the tap register

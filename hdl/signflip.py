@@ -3,7 +3,7 @@
 from amaranth import Cat, Module, Mux, Signal, unsigned
 from amaranth.lib.memory import Memory
 
-from .pipeline import Pipeline, PipelinedStage, fit
+from .pipeline import PipelinedStage, fit
 
 __all__ = ["SignFlip", "StreamingSignFlip"]
 
@@ -27,7 +27,7 @@ class SignFlip(PipelinedStage):
 
     def elaborate(self, platform):
         m = Module()
-        pipe = Pipeline(m, self.i, self.o)
+        pipe = self.pipeline(m)
         x = self.i.payload
         out = self.stage.output
         flipped = Cat(fit(x[j] if sign > 0 else -x[j], out.width)
@@ -38,25 +38,30 @@ class SignFlip(PipelinedStage):
 
 class StreamingSignFlip(PipelinedStage):
     """The sign flip of a vector that arrives in beats of ``p`` lanes: lane ``k`` of beat
-    ``b`` is element ``b*p + k`` and is negated when ``stage.signs[b*p + k]`` is -1. The
-    signs of each beat come from a ROM read without a clock (LUTs), addressed by a beat
-    counter (it counts the beats taken in; reset restarts it). Latency 1 (register
-    ``flipped``), one beat per cycle."""
+    ``b`` is element ``b*p + k`` and is negated when ``stage.signs[b*p + k]`` is -1. A beat
+    counter (reset restarts it) addresses a ROM of each beat's signs (block RAM where the
+    tools choose), read as the beat enters register ``beat``; the negation goes into
+    register ``flipped``. Latency 2, one beat per cycle."""
 
     def elaborate(self, platform):
         stage, m = self.stage, Module()
         lanes, beats, out = stage.input.lanes, stage.input.beats, stage.output
-        pipe = Pipeline(m, self.i, self.o)
-        beat = Signal(range(beats), name="beat_index")
+        pipe = self.pipeline(m)
+        beat_in = Signal(range(beats), name="beat_index")
         with m.If(self.i.valid & self.i.ready):
-            m.d.sync += beat.eq(Mux(beat == beats - 1, 0, beat + 1))
+            m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
         signs = [sum(1 << k for k in range(lanes) if stage.signs[b * lanes + k] < 0)
                  for b in range(beats)]
-        m.submodules.signs = rom = Memory(shape=unsigned(lanes), depth=beats, init=signs)
-        read = rom.read_port(domain="comb")
-        m.d.comb += read.addr.eq(beat)
+        m.submodules.signs = rom = Memory(shape=unsigned(lanes), depth=beats, init=signs,
+                                          attrs={"rom_style": "block"})
+        read = rom.read_port()
+        m.d.comb += [read.addr.eq(beat_in), read.en.eq(pipe.advance)]
+        x = self.level(m, pipe, "beat", stage.input.beat, True, self.i.payload)
         negate = read.data
-        x = self.i.payload
-        flipped = Cat(fit(Mux(negate[k], -x[k], x[k]), out.width) for k in range(lanes))
+        # -x = ~x + 1: one adder whose operand is x or its inverse (x ^ all ones), and
+        # whose carry in is the sign bit: a LUT before the carry chain, no multiplexer.
+        width = out.width
+        flipped = Cat(((fit(x[k], width) ^ negate[k].replicate(width)) + negate[k])[:width]
+                      for k in range(lanes))
         pipe.output(self.level(m, pipe, "flipped", out.beat, True, flipped))
         return m

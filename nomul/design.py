@@ -9,7 +9,7 @@ import hashlib
 import json
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .files import InputFileError, read_text
@@ -19,7 +19,8 @@ from .stages import (MAX_INPUT_WIDTH, MAX_N, MAX_SIGNAL_BITS, MAX_WIDTH, STAGES,
 __all__ = ["DesignError", "Design", "load_design", "parse_design", "MAX_WIDTH"]
 
 MAX_DESIGN_BYTES = 1 << 20
-_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+MAX_STAGES = 64
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,8 @@ def parse_design(table, source="design", base=None):
     keys = Keys(table, source)
     name = keys.get("name", "the Verilog top name, matching [a-z][a-z0-9_]*")
     if not isinstance(name, str) or not _NAME.fullmatch(name):
-        keys.bad("name", name, "must match [a-z][a-z0-9_]* (it names the Verilog top)")
+        keys.bad("name", name, "must match [a-z][a-z0-9_]* and have at most 64 characters "
+                 "(it names the Verilog top)")
     n = keys.int("n", 2, MAX_N, power_of_two=True)
     input_width = keys.int("input_width", 2, MAX_INPUT_WIDTH)
     parallelism = keys.int("parallelism", 1, n, power_of_two=True, default=n, rule=(
@@ -96,6 +98,8 @@ def parse_design(table, source="design", base=None):
     keys.finish()
     if not isinstance(stage_tables, list) or not stage_tables:
         keys.fail("'stage' must be a non-empty array of tables, written [[stage]]")
+    if len(stage_tables) > MAX_STAGES:
+        keys.fail(f"{len(stage_tables)} stages: a design has at most {MAX_STAGES}")
 
     stages = []
     x = Vector("int", n, input_width, lanes=parallelism)
@@ -108,6 +112,11 @@ def parse_design(table, source="design", base=None):
         stage_keys = Keys(stage_table, where)
         kind = stage_keys.choice("kind", tuple(STAGES))
         stage = STAGES[kind].parse(stage_keys, index, x, Path(base or "."))
+        if stage_keys.boolean("skid", default=False):
+            if not stage.core_units() or not stage.taps:
+                stage_keys.fail("skid = true needs a stage with registers; this one is "
+                                "wiring only")
+            stage = replace(stage, skid=True)
         stage_keys.finish()
         _check_signal_bits(stage_keys, stage)
         stages.append(stage)
@@ -127,4 +136,7 @@ def load_design(path):
         table = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DesignError(f"{path}: not valid TOML: {error}") from None
+    except RecursionError:
+        raise DesignError(f"{path}: not a design file: its arrays or tables nest too "
+                          "deeply") from None
     return parse_design(table, source=str(path), base=path.parent)

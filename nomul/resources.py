@@ -26,7 +26,7 @@ tree, each sum as wide as its largest value; for argmax, one comparator per pair
 
 from dataclasses import dataclass
 
-__all__ = ["StageFloor", "floor", "capped", "prefix", "Names"]
+__all__ = ["StageFloor", "floor", "memory_bits", "capped", "prefix", "Names"]
 
 
 @dataclass
@@ -34,6 +34,7 @@ class StageFloor:
     instance: str
     flip_flops: int
     adder_bits: int
+    memory_bits: int = 0
 
 
 def capped(need, sig):
@@ -88,7 +89,10 @@ def floor(design):
     need = [(1 << design.output.width) - 1] * design.output.elements
     analysed = []
     for stage, sig_in in zip(reversed(design.stages), reversed(sigs[:-1])):
+        need_out = need
         need, tap_need, adder_bits = stage.needed_bits(need, sig_in)
+        if stage.skid:                  # the buffer holds what the output needs
+            tap_need["buffer"] = tap_need["buffer_spare"] = need_out
         analysed.append((stage, tap_need, adder_bits))
     analysed.reverse()
 
@@ -97,15 +101,34 @@ def floor(design):
     stages = []
     for stage, tap_need, adder_bits in analysed:
         x, tap_names = stage.element_names(x, names)
-        flip_flops, valid_bits = 0, stage.latency   # the handshake needs every valid bit
+        tap_names.setdefault("buffer", x)
+        tap_names.setdefault("buffer_spare", x)
+        flip_flops = len(stage.taps)            # the handshake needs every valid bit
         for tap in stage.taps:
             needs = tap_need.get(tap.name)
             if not needs:
+                continue
+            if stage.form == "streaming":
+                # One register per lane serves every beat: it holds what any beat needs.
+                lanes = tap.vector.elements
+                per_lane = [0] * lanes
+                for j, element_need in enumerate(needs):
+                    per_lane[j % lanes] |= element_need
+                flip_flops += sum(bin(mask).count("1") for mask in per_lane)
                 continue
             # Elements that are equal by construction share their registers.
             merged = {}
             for name, element_need in zip(tap_names[tap.name], needs):
                 merged[name] = merged.get(name, 0) | element_need
             flip_flops += sum(bin(mask).count("1") for mask in merged.values())
-        stages.append(StageFloor(stage.instance, flip_flops + valid_bits, adder_bits))
+        if stage.form == "streaming":
+            adder_bits = stage.streaming_adder_bits(adder_bits)
+        flip_flops += stage.state_bits()
+        stages.append(StageFloor(stage.instance, flip_flops, adder_bits, stage.memory_bits()))
     return (sum(s.flip_flops for s in stages), sum(s.adder_bits for s in stages), stages)
+
+
+def memory_bits(stages):
+    """The memory bits (delay lines and ROMs in block RAM) of ``stages``, a list of
+    :class:`StageFloor`."""
+    return sum(s.memory_bits for s in stages)

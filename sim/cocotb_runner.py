@@ -7,6 +7,7 @@ mismatch the same stimulus runs again with a waveform dump, which is kept togeth
 a GTKWave save file showing the ports and taps.
 """
 
+import io
 import json
 import logging
 import os
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ..golden import cycle
+from ..files import prepare_work_folder, write_files
 from ..tools import ToolMissing, require_module
 from ..verilog import write
 from .amaranth_sim import Observed, Report, beat_payloads, compare
@@ -88,7 +90,7 @@ def _gtkwave_save(path, waves, manifest):
         for tap in stage["taps"]:
             lines += ["@28", f"{top}.{tap['valid']}",
                       "@22", f"{top}.{tap['name']}[{tap['total_width'] - 1}:0]"]
-    path.write_text("\n".join(lines) + "\n")
+    write_files({path: "\n".join(lines) + "\n"}, force=True)
 
 
 def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
@@ -97,8 +99,9 @@ def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
     samples = work / "samples.npz"
     samples.unlink(missing_ok=True)
     run_file = work / "run.json"
-    run_file.write_text(json.dumps({"manifest": str(manifest_path), "stimulus": str(stimulus),
-                                    "samples": str(samples)}))
+    write_files({run_file: json.dumps({"manifest": str(manifest_path),
+                                       "stimulus": str(stimulus), "samples": str(samples)})},
+                force=True)
     build_dir = work / f"build_{simulator}{'_waves' if waves else ''}"
     saved = {key: os.environ.get(key) for key in env}
     os.environ.update(env)   # the runner looks tools up in this process's PATH
@@ -153,18 +156,20 @@ def observe(design, vectors, in_valid, out_ready, reset=None, simulator="icarus"
     what the Verilog showed on each cycle, in the form :func:`amaranth_sim.compare` takes.
 
     ``work`` is the folder for the Verilog, manifest, build and logs (default
-    ``build/cocotb/<name>``). ``verilog`` names Verilog to run instead of generating it
+    ``build/cocotb/<name>``; nomul marks it as its own and refuses a folder of other
+    files, see :func:`nomul.files.prepare_work_folder`). ``verilog`` names Verilog to run instead of generating it
     (it must have the ports and taps of the design's manifest)."""
     _runner_environment(simulator)   # a missing tool is named before anything is written
-    work = (Path(work) if work else Path("build") / "cocotb" / design.name).resolve()
+    work = prepare_work_folder(work or Path("build") / "cocotb" / design.name, "work folder")
     generated, manifest_path = write(design, work)
     manifest = json.loads(manifest_path.read_text())
     cycles = len(in_valid)
-    stimulus = work / "stimulus.npz"
-    np.savez(stimulus,
+    stimulus, packed = work / "stimulus.npz", io.BytesIO()
+    np.savez(packed,
              payloads=np.array([f"{p:x}" for p in beat_payloads(design, vectors)]),
              in_valid=np.asarray(in_valid, bool), out_ready=np.asarray(out_ready, bool),
              reset=np.zeros(cycles, bool) if reset is None else np.asarray(reset, bool))
+    write_files({stimulus: packed.getvalue()}, force=True)
     samples, waves_file = _run(design, Path(verilog or generated), manifest_path, stimulus,
                                work, simulator, waves)
     if waves_file:

@@ -36,7 +36,8 @@ WAIVERS = [
 
 def write_waivers(path, waivers=WAIVERS):
     """Writes the Verilator control file of ``waivers`` to ``path`` (for builds too)."""
-    Path(path).write_text(_control_file(waivers))
+    from ..files import write_files
+    write_files({path: _control_file(waivers)}, force=True)
     return Path(path)
 
 

@@ -55,6 +55,30 @@ def test_selftest_passes_in_simulation():
     assert seen["checksum"] == selftest.expected_checksum(design, 60)
 
 
+def streaming():
+    """Beats of 2 lanes, zero beats from a pad (the input is held off meanwhile), and a
+    folded argmax: the self-test feeds beats and folds output beats."""
+    return parse_design({"name": "streaming", "n": 8, "input_width": 3, "parallelism": 2,
+                         "stage": [{"kind": "signflip", "seed": 1},
+                                   {"kind": "pad", "n": 16},
+                                   {"kind": "fwht", "overflow": "grow"},
+                                   {"kind": "argmax", "absolute": True}]})
+
+
+def test_selftest_of_a_streaming_design_passes_in_simulation():
+    design = streaming()
+    test = selftest.SelfTest(design, vectors=25)
+    seen = run_selftest(test, 25 * design.interval + design.latency + 5)
+    assert seen["done"] and seen["passed"]
+    assert seen["checksum"] == selftest.expected_checksum(design, 25)
+    assert selftest.expected_checksum(design, 25, chunk=7) == seen["checksum"]
+    # The stimulus is the LFSR in beats: beat k of the input holds bits k-5 .. k.
+    beats = selftest.stimulus(design, 25).reshape(-1, 2) % 8
+    bits = selftest._lfsr_bits(50)
+    for k in range(6, 50):
+        assert (beats[k][1] >> 2) & 1 == bits[k - 1] and beats[k][0] & 1 == bits[k - 6]
+
+
 def test_selftest_fails_on_a_wrong_checksum():
     design = small()
     test = selftest.SelfTest(design, vectors=60)

@@ -37,7 +37,7 @@ def test_bad_arguments(capsys, tmp_path):
     assert err.startswith("nomul: error: argument COMMAND: invalid choice: 'frobnicate'")
     assert err.endswith("(see 'nomul --help')\n") and err.count("\n") == 1
     fails(capsys, ["sim", str(HD), "--in-duty", "0"],
-          "argument --in-duty: must be a number above 0 and at most 1, not '0' "
+          "argument --in-duty: must be a number from 0.01 to 1, not '0' "
           "(see 'nomul sim --help')")
     fails(capsys, ["info", str(tmp_path / "none.toml")], f"{tmp_path / 'none.toml'}: no such design file")
 

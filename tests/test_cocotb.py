@@ -68,6 +68,21 @@ def test_hd_block_with_verilator(tmp_path):
     assert report.vectors > 30
 
 
+def test_streaming_design_with_verilator(tmp_path):
+    """Beats, delay-feedback butterflies in block RAM, folded stages and skid buffers."""
+    design = parse_design({"name": "stream", "n": 64, "input_width": 6, "parallelism": 2,
+                           "stage": [{"kind": "signflip", "seed": 3, "skid": True},
+                                     {"kind": "fwht", "overflow": "grow", "skid": True},
+                                     {"kind": "sign"},
+                                     {"kind": "xnor_popcount", "outputs": 6, "seed": 4},
+                                     {"kind": "argmax", "skid": True}]})
+    x, in_valid, out_ready, reset = stimulus(design, 9, count=12, cycles=2400,
+                                             resets=[700, 701])
+    report = check(design, x, in_valid, out_ready, reset, "verilator", tmp_path)
+    assert report.mismatch is None, report.mismatch
+    assert report.vectors >= 8
+
+
 def test_a_wrong_golden_model_fails_the_comparison(tmp_path, monkeypatch):
     design = load_design(Path(__file__).parent.parent / "examples/fwht16_wrap.toml")
     right = functional.STEPS["fwht"]

@@ -85,7 +85,8 @@ def test_top_level_errors():
           input_width=33)
     error('d.toml: input_width = true: must be an integer from 2 to 32', {"kind": "sign"},
           input_width=True)
-    error('d.toml: name = "HD": must match [a-z][a-z0-9_]* (it names the Verilog top)',
+    error('d.toml: name = "HD": must match [a-z][a-z0-9_]* and have at most 64 characters '
+          '(it names the Verilog top)',
           {"kind": "sign"}, name="HD")
     error("d.toml: unknown key 'widht'; allowed keys: name, n, input_width, parallelism, stage",
           {"kind": "sign"}, widht=3)
@@ -101,7 +102,8 @@ def test_stage_errors():
           {"kind": "fft"})
     error('d.toml: stage 1: missing key \'kind\': must be one of "signflip", "fwht", "sign", "pad", "shift", "xnor_popcount", "argmax"',
           {"seed": 1})
-    error("d.toml: stage 1 (fwht): unknown key 'widht'; allowed keys: kind, overflow, width, register",
+    error("d.toml: stage 1 (fwht): unknown key 'widht'; allowed keys: kind, overflow, width, "
+          "register, skid",
           {"kind": "fwht", "widht": 12})
     error("d.toml: stage 1 (fwht): register = 5: must be an integer from 1 to 4 (the levels "
           "of the butterfly over 16 elements): a pipeline register after every that many levels",

@@ -4,6 +4,7 @@ nothing written through a link, over a user's file or half-way (``nomul/files.py
 import io
 import json
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -111,7 +112,7 @@ def test_input_arrays_of_the_wrong_shape_or_dtype_are_refused_before_reading(tmp
     many = npy_with_header(tmp_path / "many.npy", (1 << 24, 16), descr="|i1",
                            data=bytes(16 << 24))
     fails(capsys, ["golden", str(FWHT), "--in", str(many), "--out", out],
-          f"{many}: holds 16777216 vectors; at most 8388608 of 16 elements at a time "
+          f"{many}: holds 16777216 vectors; this design takes at most 4194304 at a time "
           "(split the file)")
 
 
@@ -141,7 +142,8 @@ def test_design_files_are_checked_before_reading(tmp_path, capsys):
           "/dev/zero: is not a regular file (a device, pipe or socket); give a design file")
     big = tmp_path / "big.toml"
     big.write_text("# " + "x" * (1 << 20) + "\n")
-    fails(capsys, ["info", str(big)], f"{big}: is 1.0 MiB; a design file may be at most 1.0 MiB")
+    fails(capsys, ["info", str(big)],
+          f"{big}: is 1048579 bytes; a design file may be at most 1048576 bytes")
     latin = tmp_path / "latin.toml"
     latin.write_bytes(b'name = "caf\xe9"\n')
     fails(capsys, ["info", str(latin)],
@@ -303,3 +305,103 @@ def test_zero_vectors_are_a_valid_input(path, tmp_path):
     assert main(["golden", str(path), "--in", str(tmp_path / "x.npy"),
                  "--out", str(tmp_path / "y.npy")]) == 0
     assert np.load(tmp_path / "y.npy").shape == (0, design.output.elements)
+
+
+# --- found in review: folders nomul fills, odd names, odd files ------------------------
+
+def test_work_folders_are_nomuls_own(tmp_path, capsys):
+    """A folder of the user's files is not filled (or overwritten) without --force; a
+    link planted in nomul's own folder is not written through."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep")
+    for argv in (["sim", str(FWHT), "--work", str(mine)],
+                 ["synth", str(FWHT), "-o", str(mine)],
+                 ["build", str(FWHT), "-o", str(mine)],
+                 ["sweep", "--n", "16", "-o", str(mine)]):
+        option = "--work" if argv[0] == "sim" else "-o"
+        fails(capsys, argv, f"{option} {mine}: holds files nomul did not put there; choose a "
+                            "new or empty folder, or use --force")
+    assert sorted(p.name for p in mine.iterdir()) == ["notes.txt"]
+    work = tmp_path / "work"
+    assert main(["sim", str(FWHT), "--work", str(work), "--vectors", "5"]) == 0
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep")
+    (work / "run.json").unlink()
+    (work / "run.json").symlink_to(victim)
+    capsys.readouterr()
+    assert main(["sim", str(FWHT), "--work", str(work), "--vectors", "5"]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"nomul: error: {work / 'run.json'}: is a symbolic link; nomul does not write through "
+        "links: remove it or choose another path\n")
+    assert victim.read_text() == "keep"
+
+
+def test_a_design_without_registers_keeps_its_clock_ports(tmp_path):
+    design = tmp_path / "wires.toml"
+    design.write_text('name = "wires"\nn = 16\ninput_width = 4\n[[stage]]\nkind = "sign"\n')
+    assert main(["verilog", str(design), "-o", str(tmp_path)]) == 0
+    manifest = json.loads((tmp_path / "wires.json").read_text())
+    verilog = (tmp_path / "wires.v").read_text()
+    for port in manifest["ports"]:
+        assert f" {port['name']};" in verilog or f" {port['name']}," in verilog, port
+    assert main(["sim", str(design), "--vectors", "20", "--work", str(tmp_path / "w")]) == 0
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["golden", str(FWHT), "--in", "x.npy", "--out", ""],
+     "--out: give a file name, not an empty string"),
+    (["sim", str(FWHT), "--waves", ""], "--waves: give a file name, not an empty string"),
+    (["verilog", str(FWHT), "-o", ""], "-o: give a folder name, not an empty string"),
+    (["sim", str(FWHT), "--in-duty", "1e-9"],
+     "argument --in-duty: must be a number from 0.01 to 1, not '1e-9' "
+     "(see 'nomul sim --help')"),
+])
+def test_empty_paths_and_tiny_duty_ratios(argv, message, capsys):
+    fails(capsys, argv, message)
+
+
+def test_names_the_system_cannot_take_are_one_line_errors(tmp_path, capsys):
+    long = tmp_path / ("x" * 300)
+    fails(capsys, ["verilog", str(FWHT), "-o", str(long)], f"-o {long}: File name too long")
+    odd = tmp_path / "two\nlines.toml"
+    fails(capsys, ["info", str(odd)], f"{tmp_path}/two\\nlines.toml: no such design file")
+    deep = tmp_path / "deep.toml"
+    deep.write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    fails(capsys, ["info", str(deep)],
+          f"{deep}: not a design file: its arrays or tables nest too deeply")
+
+
+def test_arrays_of_other_kinds_of_numbers_are_refused(tmp_path, capsys):
+    out = str(tmp_path / "y.npy")
+    np.save(tmp_path / "t.npy", np.zeros((2, 16), "m8"))
+    fails(capsys, ["golden", str(FWHT), "--in", str(tmp_path / "t.npy"), "--out", out],
+          f"{tmp_path / 't.npy'}: holds timedelta64; input vectors must be integers")
+    np.save(tmp_path / "w.npy", np.ones((2, 16), np.uint8))
+    with open(tmp_path / "w.npy", "ab") as file:
+        file.write(b"trailing junk")
+    from nomul.design import DesignError, parse_design
+    with pytest.raises(DesignError, match=re.escape(
+            f'weights = "w.npy": {tmp_path / "w.npy"}: holds 13 bytes after its array; a '
+            'weights file is one array saved with numpy.save')):
+        parse_design({"name": "t", "n": 16, "input_width": 4, "stage": [
+            {"kind": "sign"}, {"kind": "xnor_popcount", "outputs": 2, "weights": "w.npy"}]},
+            "d.toml", tmp_path)
+
+
+def test_golden_runs_in_chunks_with_errors_named_in_the_whole_array(tmp_path, capsys):
+    design = tmp_path / "wide.toml"
+    design.write_text('name = "wide"\nn = 2\ninput_width = 4\n[[stage]]\nkind = "sign"\n'
+                      '[[stage]]\nkind = "xnor_popcount"\noutputs = 4096\nseed = 1\n')
+    x = np.zeros((9000, 2), np.int8)
+    np.save(tmp_path / "x.npy", x)
+    assert main(["golden", str(design), "--in", str(tmp_path / "x.npy"),
+                 "--out", str(tmp_path / "y.npy")]) == 0
+    y = np.load(tmp_path / "y.npy")
+    assert y.shape == (9000, 4096) and (y == y[0]).all()
+    x[8765, 1] = 9
+    np.save(tmp_path / "x.npy", x)
+    fails(capsys, ["golden", str(design), "--in", str(tmp_path / "x.npy"),
+                   "--out", str(tmp_path / "z.npy")],
+          f"{tmp_path / 'x.npy'}: input element [8765, 1] = 9 is outside the signed 4-bit "
+          "range -8..7")

@@ -44,6 +44,15 @@ DESIGNS = {
     "classifier": design(16, 4, HD + [{"kind": "sign"},
                                       {"kind": "xnor_popcount", "outputs": 8, "seed": 3},
                                       {"kind": "argmax"}]),
+    "classifier_skid": design(16, 4, [{"kind": "signflip", "seed": 5, "skid": True},
+                                      {"kind": "fwht", "overflow": "grow", "skid": True},
+                                      {"kind": "sign"},
+                                      {"kind": "xnor_popcount", "outputs": 8, "seed": 3,
+                                       "skid": True},
+                                      {"kind": "argmax", "skid": True}]),
+    "parallel_skid": design(8, 8, [{"kind": "signflip", "seed": 5, "skid": True},
+                                   {"kind": "fwht", "overflow": "grow", "skid": True},
+                                   {"kind": "sign"}]),
 }
 
 
@@ -129,3 +138,14 @@ def test_beats_and_lanes_follow_the_stages():
     assert (pad.output.lanes, pad.output.beats, pad.interval) == (4, 16, 16)
     parallel_pad = design(4, 4, [{"kind": "pad", "n": 16}]).stages[0]
     assert (parallel_pad.output.lanes, parallel_pad.form) == (16, "parallel")
+
+
+def test_a_skid_buffer_cuts_the_ready_path_and_costs_one_cycle():
+    plain, skid = DESIGNS["classifier"], DESIGNS["classifier_skid"]
+    assert skid.latency == plain.latency + 4 and skid.interval == plain.interval
+    assert [t.name for t in skid.stages[1].taps][-2:] == ["buffer", "buffer_spare"]
+    with pytest.raises(DesignError, match=re.escape(
+            "d.toml: stage 1 (sign): skid = true needs a stage with registers; this one is "
+            "wiring only")):
+        parse_design({"name": "s", "n": 4, "input_width": 4,
+                      "stage": [{"kind": "sign", "skid": True}]}, "d.toml")

@@ -130,6 +130,12 @@ def test_sweep_errors(capsys):
     assert capsys.readouterr().err == ("nomul: error: --target spartan: must be among up5k, "
                                        "hx8k, ecp5-25k, ecp5-85k\n")
     assert main(["sweep", "--n", "12"]) == 2
-    assert capsys.readouterr().err == ("nomul: error: sweep point fwht12_i8_w12_r1: n = 12: "
-                                       "must be a power of two from 2 to 4096\n")
+    assert capsys.readouterr().err == ("nomul: error: --n 12: each must be a power of two "
+                                       "from 2 to 4096\n")
+    for option, value, rule in (("--n", "-16", "a power of two from 2 to 4096"),
+                                ("--width", "0", "an integer from 2 to 62"),
+                                ("--register", "-1", "an integer from 1 to 12"),
+                                ("--input-width", "40", "an integer from 2 to 32")):
+        assert main(["sweep", option, value]) == 2
+        assert capsys.readouterr().err == f"nomul: error: {option} {value}: each must be {rule}\n"
     assert main(["sweep", "--n", "a,b"]) == 2

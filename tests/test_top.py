@@ -142,9 +142,11 @@ def designs(draw):
             elements = outputs
         else:
             stage["absolute"] = kind == "int" and draw(st.booleans())
-            stages.append(stage)
-            break
+        if choice in ("signflip", "fwht", "xnor_popcount", "argmax") and draw(st.booleans()):
+            stage["skid"] = True
         stages.append(stage)
+        if choice == "argmax":
+            break
     return parse_design({"name": "h", "n": 2**log_n, "input_width": input_width,
                          "parallelism": parallelism, "stage": stages})
 

@@ -58,7 +58,7 @@ TESTBENCH = """\
 `timescale 1ns/1ps
 module tb;
   reg clk = 0;
-  reg rst = 1;
+  reg rst;
 {declarations}
   reg [{in_width}-1:0] vectors [0:{count}-1];
   reg [1:0] pattern [0:{cycles}-1];
@@ -70,6 +70,7 @@ module tb;
     $readmemh("pattern.hex", pattern);
     f = $fopen("transfers.txt", "w");
     k = 0;
+    rst = 1;         // an event at time 0 (a declaration's initial value is none)
     @(posedge clk); #1 rst = 0;
     for (t = 0; t < {cycles}; t = t + 1) begin
       i__valid = pattern[t][0] && k < {count};

@@ -80,6 +80,10 @@ class Argmax(Tree, Stage):
     def adder_bits(self):
         return (self.count - 1) * self.input.width      # one comparator per pair
 
+    def streaming_adder_bits(self, parallel_bits):
+        # The tree over one beat's lanes, and the comparison with the best so far.
+        return (self.input.lanes - 1) * self.input.width + self.input.width
+
     def element_names(self, x, names):
         leaves = [[names(("leaf", a, j, self.absolute)) for j, a in enumerate(x)]]
         (candidates,), taps = self.reduce_names(leaves, names,

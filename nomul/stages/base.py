@@ -9,12 +9,12 @@ definition in ``tests/reference.py``, each found by ``kind``.
 """
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import ClassVar
 
 __all__ = ["DesignError", "Vector", "Tap", "Stage", "Keys", "MAX_N", "MAX_INPUT_WIDTH",
            "MAX_WIDTH", "MAX_SIGNAL_BITS", "tree_levels", "index_width", "Register",
-           "DelayFeedback", "Fold", "PadBeats"]
+           "DelayFeedback", "Fold", "PadBeats", "Skid", "counter_bits"]
 
 MAX_N = 4096
 MAX_INPUT_WIDTH = 32
@@ -143,6 +143,7 @@ def is_power_of_two(value):
 
 class Keys:
     """Reads the keys of one TOML table, each once, and names the table in every error."""
+    REQUIRED = _REQUIRED
 
     def __init__(self, table, where):
         self.table = dict(table)
@@ -220,6 +221,9 @@ class Stage:
     kind: ClassVar[str]
     index: int
     input: Vector
+    # A skid buffer after the stage (registers "buffer" and "buffer_spare"): its i.ready
+    # comes from a register, which cuts the combinational ready path through the design.
+    skid: bool = field(default=False, kw_only=True)
 
     @classmethod
     def parse(cls, keys, index, x, base):
@@ -245,13 +249,31 @@ class Stage:
 
     def units(self):
         """The stage's timing, as the cycle model runs it: a tuple of :class:`Register`,
-        :class:`DelayFeedback`, :class:`Fold` and :class:`PadBeats`, input side first. By
-        default one :class:`Register` per tap; none for combinational stages."""
-        return tuple(Register(tap) for tap in self.taps)
+        :class:`DelayFeedback`, :class:`Fold`, :class:`PadBeats` and, last, a
+        :class:`Skid` buffer when ``skid`` is set; input side first."""
+        core = self.core_units()
+        if not self.skid:
+            return core
+        cycle, out = sum(unit.latency for unit in core) + 1, self.output
+        return core + (Skid(Tap("buffer", cycle, out.beat, out.beats),
+                            Tap("buffer_spare", cycle, out.beat, out.beats)),)
+
+    def core_units(self):
+        """The units of the kind itself (none: combinational)."""
+        return ()
 
     @property
     def taps(self):
-        return ()
+        """The registers of the stage, in the order of its units."""
+        taps = []
+        for unit in self.units():
+            if isinstance(unit, Fold):
+                taps += [unit.partial, unit.result]
+            elif isinstance(unit, Skid):
+                taps += [unit.main, unit.spare]
+            elif not isinstance(unit, PadBeats):
+                taps.append(unit.tap)
+        return tuple(taps)
 
     @property
     def latency(self):
@@ -269,9 +291,9 @@ class Stage:
         return [("its input", self.input.beat), ("its output", self.output.beat)]
 
     def params(self):
-        """The resolved parameters, as JSON-compatible values."""
+        """The resolved parameters, as JSON-compatible values (``skid`` only when set)."""
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("index", "input")}
+                if f.name not in ("index", "input") and not (f.name == "skid" and not self.skid)}
 
     # The floor (nomul.resources): what the hardware of this stage needs.
 
@@ -291,6 +313,19 @@ class Stage:
 
     def adder_bits(self):
         """Adder and comparator bits of the stage when all of its output is needed."""
+        return 0
+
+    def streaming_adder_bits(self, parallel_bits):
+        """The adder bits of the streaming form, from ``parallel_bits`` (those of the
+        parallel form): one lane's hardware serves every beat."""
+        return -(-parallel_bits * self.input.lanes // self.input.elements)
+
+    def state_bits(self):
+        """Flip-flops beyond the taps: beat counters and delay lines in registers."""
+        return 0
+
+    def memory_bits(self):
+        """Bits of block RAM the stage needs (deep delay lines, ROMs)."""
         return 0
 
     def element_names(self, x, names):
@@ -342,12 +377,29 @@ class Fold:
 
 
 @dataclass(frozen=True)
+class Skid:
+    """A skid buffer after the stage: ``main`` drives the stage's output, ``spare`` takes
+    the beat that arrives while ``main`` waits. The stage's registers advance when
+    ``spare`` is empty or their last register holds nothing (a register, not the
+    downstream ``ready``, decides). Latency 1; ``spare`` holds a beat only while the
+    output stalls."""
+    main: Tap
+    spare: Tap
+    latency: ClassVar[int] = 1
+
+
+@dataclass(frozen=True)
 class PadBeats:
     """Passes the ``beats_in`` beats of a vector, then emits zero beats up to
     ``beats_out`` while it takes no input. Combinational: latency 0."""
     beats_in: int
     beats_out: int
     latency: ClassVar[int] = 0
+
+
+def counter_bits(count):
+    """Bits of a counter from 0 to ``count - 1`` (none for a count of 1)."""
+    return (count - 1).bit_length()
 
 
 def tree_levels(leaves):
@@ -391,7 +443,7 @@ class Tree(Registered):
         """Levels of the tree over the lanes of one beat (folded form)."""
         return self.input.lanes.bit_length() - 1
 
-    def units(self):
+    def core_units(self):
         if not self.folded:
             taps = []
             for level in range(self.levels - 1):
@@ -413,12 +465,10 @@ class Tree(Registered):
         """Registers before the tree in the folded form."""
         return ()
 
-    @property
-    def taps(self):
-        taps = []
-        for unit in self.units():
-            taps += [unit.partial, unit.result] if isinstance(unit, Fold) else [unit.tap]
-        return tuple(taps)
+    def state_bits(self):
+        """Folded: the beat counters at the input and at the fold, and the fold's first
+        and last flags."""
+        return 2 * counter_bits(self.input.beats) + 2 if self.folded else 0
 
     def signals(self):
         if self.folded:

@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from typing import ClassVar
 
-from .base import MAX_N, PadBeats, Stage, Vector
+from .base import MAX_N, PadBeats, Stage, Vector, counter_bits
 
 __all__ = ["Sign", "Pad", "Shift"]
 
@@ -51,10 +51,13 @@ class Pad(Stage):
         lanes = self.input.lanes if self.input.beats > 1 else self.n
         return Vector("int", self.n, self.input.width, lanes=lanes)
 
-    def units(self):
+    def core_units(self):
         if self.input.beats > 1:
             return (PadBeats(self.input.beats, self.output.beats),)
         return ()
+
+    def state_bits(self):
+        return counter_bits(self.output.beats) if self.input.beats > 1 else 0
 
     def significant_bits(self, sig_in):
         return list(sig_in) + [0] * (self.n - len(sig_in))
@@ -76,6 +79,8 @@ class Shift(Stage):
     @classmethod
     def parse(cls, keys, index, x, base):
         keys.need_int_vector(x)
+        if x.width < 2:
+            keys.fail(f"needs elements of at least 2 bits, but its input is {x.describe()}")
         bits = keys.int("bits", 1, x.width - 1, rule=(
             f"must be an integer from 1 to {x.width - 1} (the incoming elements have "
             f"{x.width} bits)"))

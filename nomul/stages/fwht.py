@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 from ..resources import capped, prefix
-from .base import MAX_WIDTH, DelayFeedback, Register, Registered, Stage, Tap, Vector, show
+from .base import (MAX_WIDTH, DelayFeedback, Register, Registered, Stage, Tap, Vector,
+                   counter_bits, show)
 
 __all__ = ["FWHT"]
 
@@ -21,6 +22,9 @@ class FWHT(Registered, Stage):
     mod ``2**width`` too), so the output is exactly ``(H @ x) mod 2**width`` read as signed;
     ``"grow"`` adds one bit per level, so nothing is lost."""
     kind: ClassVar[str] = "fwht"
+    # Delay lines of at least this many beats are kept in memory (block RAM), shorter
+    # ones in registers.
+    MEMORY_DEPTH: ClassVar[int] = 16
     overflow: str
     width: int | None
     register: int
@@ -34,7 +38,9 @@ class FWHT(Registered, Stage):
         levels = x.elements.bit_length() - 1
         overflow = keys.choice("overflow", ("wrap", "grow"), default="wrap")
         if overflow == "wrap":
-            width = keys.int("width", 2, MAX_WIDTH, default=x.width)
+            # The default, the incoming width, must itself be a valid width.
+            width = keys.int("width", 2, MAX_WIDTH,
+                             default=x.width if x.width >= 2 else keys.REQUIRED)
         else:
             width = None
             if "width" in keys.table:
@@ -76,7 +82,7 @@ class FWHT(Registered, Stage):
     def output(self):
         return self.level_vector(self.levels - 1)
 
-    def units(self):
+    def core_units(self):
         units, cycle = [], 0
         for level in range(self.levels):
             if not self.is_registered(level):
@@ -92,9 +98,27 @@ class FWHT(Registered, Stage):
                                                vector.beats), span, vector.beats))
         return tuple(units)
 
-    @property
-    def taps(self):
-        return tuple(unit.tap for unit in self.units())
+    def delay_lines(self):
+        """``(span in beats, width of one beat)`` of each delay-feedback level."""
+        return [(1 << (level - self.lane_levels), self.input.lanes * self.level_width(level))
+                for level in range(self.lane_levels, self.levels)]
+
+    def state_bits(self):
+        """Beat and pending counters of each delay-feedback level, and the delay lines
+        kept in registers."""
+        beats = self.input.beats
+        return sum(counter_bits(beats) + span.bit_length() + 2     # and two flags
+                   + (span * width if span < self.MEMORY_DEPTH else 0)
+                   for span, width in self.delay_lines())
+
+    def memory_bits(self):
+        return sum(span * width for span, width in self.delay_lines()
+                   if span >= self.MEMORY_DEPTH)
+
+    def streaming_adder_bits(self, parallel_bits):
+        # Each lane of a delay-feedback level computes both a + b and a - b every cycle.
+        return super().streaming_adder_bits(parallel_bits) + sum(
+            width for _, width in self.delay_lines())
 
     def signals(self):
         levels = [(f"level {level}", self.level_vector(level).beat)

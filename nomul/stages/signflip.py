@@ -5,7 +5,7 @@ from typing import ClassVar
 
 from ..resources import capped, prefix
 from ..seeded import SEED_MAX, seeded_signs
-from .base import MAX_WIDTH, Stage, Tap, Vector, is_int, show
+from .base import MAX_WIDTH, Register, Stage, Tap, Vector, counter_bits, is_int, show
 
 __all__ = ["SignFlip"]
 
@@ -35,8 +35,9 @@ class SignFlip(Stage):
             signs = tuple(int(s) for s in seeded_signs(seed, x.elements))
         else:
             if not isinstance(signs, list) or len(signs) != x.elements:
-                count = f"{len(signs)} entries" if isinstance(signs, list) else "not a list"
-                keys.fail(f"signs has {count}: it must be a list of exactly {x.elements} "
+                count = (f"has {len(signs)} entr{'y' if len(signs) == 1 else 'ies'}"
+                         if isinstance(signs, list) else "is not a list")
+                keys.fail(f"signs {count}: it must be a list of exactly {x.elements} "
                           "entries (one per element), each 1 or -1")
             for j, s in enumerate(signs):
                 if not is_int(s) or s not in (1, -1):
@@ -53,9 +54,18 @@ class SignFlip(Stage):
         return Vector("int", self.input.elements, self.input.width + (self.overflow == "grow"),
                       lanes=self.input.lanes)
 
-    @property
-    def taps(self):
-        return (Tap("flipped", 1, self.output.beat, self.output.beats),)
+    def core_units(self):
+        """One register; in the streaming form two: ``beat`` holds the incoming beat
+        while the signs of that beat are read from a ROM, then ``flipped``."""
+        beats = self.output.beats
+        if beats == 1:
+            return (Register(Tap("flipped", 1, self.output.beat)),)
+        return (Register(Tap("beat", 1, self.input.beat, beats)),
+                Register(Tap("flipped", 2, self.output.beat, beats)))
+
+    def state_bits(self):
+        """Streaming: the beat counter that addresses the signs."""
+        return counter_bits(self.input.beats)
 
     def significant_bits(self, sig_in):
         return [min(self.output.width, s + (d < 0)) if s else 0
@@ -71,7 +81,10 @@ class SignFlip(Stage):
                 need_in.append(prefix(need, s))
             else:
                 need_in.append(capped(need, s))
-        return need_in, {"flipped": held}, adder_bits
+        taps = {"flipped": held}
+        if self.input.beats > 1:
+            taps["beat"] = need_in
+        return need_in, taps, adder_bits
 
     def element_names(self, x, names):
         y = [a if d > 0 else names.neg(a, self.output.width) for a, d in zip(x, self.signs)]

@@ -27,7 +27,7 @@ def _load_weights(keys, name, base, outputs, inputs):
         if shape != (outputs, inputs):
             keys.fail(f"{label} has shape {shape}: it must be outputs x N = ({outputs}, "
                       f"{inputs}), one row of 0/1 per neuron over the {inputs} incoming bits")
-        if not (np.issubdtype(dtype, np.integer) or dtype == bool):
+        if dtype.kind not in "iub":
             keys.fail(f"{label} holds {dtype}: weights must be integers 0 or 1 "
                       "(1 stands for +1)")
 
@@ -92,7 +92,8 @@ class XnorPopcount(Tree, Stage):
         thresholds = keys.get("thresholds", "", default=None)
         if result == "threshold":
             if not isinstance(thresholds, list) or len(thresholds) != outputs:
-                count = (f"has {len(thresholds)} entries" if isinstance(thresholds, list)
+                count = (f"has {len(thresholds)} entr{'y' if len(thresholds) == 1 else 'ies'}"
+                         if isinstance(thresholds, list)
                          else "is missing" if thresholds is None else "is not a list")
                 keys.fail(f"thresholds {count}: result = \"threshold\" needs a list of "
                           f"exactly {outputs} integers (one per output)")
@@ -153,6 +154,14 @@ class XnorPopcount(Tree, Stage):
         digits = -(-self.inputs // 4)
         params["weights"] = [f"{row:0{digits}x}" for row in self.weights]
         return params
+
+    def memory_bits(self):
+        return self.outputs * self.inputs if self.folded else 0     # the weights ROM
+
+    def streaming_adder_bits(self, parallel_bits):
+        # The tree over one beat's lanes, and one accumulator per neuron.
+        return (super().streaming_adder_bits(parallel_bits)
+                + self.outputs * self.partial_vector.width)
 
     def adder_bits(self):
         bits = 0
