@@ -22,7 +22,7 @@ from amaranth.back import verilog
 
 from ..hdl.top import DesignTop
 from ..files import prepare_work_folder, write_files
-from ..resources import floor
+from ..resources import floor, memory_bits
 from ..tools import tool
 from ..verilog import write
 from .harness import Passthrough, SerialHarness
@@ -111,6 +111,7 @@ class SynthResult:
     floor_adder_bits: int
     seconds: float
     logs: dict = field(default_factory=dict)
+    floor_memory_bits: int = 0        # delay lines and ROMs the design keeps in block RAM
 
     def to_json(self):
         return asdict(self)
@@ -214,16 +215,22 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
         # The stand-in's own register (its distinct bits and valid bit; duplicated bits
         # are merged) belongs to neither; each of its flip-flops fills a logic cell.
         stand_in_ffs = min(beat_in, beat_out) + 1
+        if harness.not_placed:
+            raise ToolError(f"the I/O harness alone (shift registers for {beat_in} input and "
+                            f"{beat_out} output bits) does not fit the {target.name}, so the "
+                            "design cannot be measured there (log: "
+                            f"{work / 'harness_nextpnr.log'})")
         harness.flip_flops -= stand_in_ffs
         harness.logic_cells -= stand_in_ffs
         cells = Cells(**{key: (value - getattr(harness, key)
                                if isinstance(value, int) and not isinstance(value, bool)
                                else value)
                          for key, value in asdict(total).items()})
-    floor_ffs, floor_adders, _ = floor(design)
+    floor_ffs, floor_adders, stages = floor(design)
     result = SynthResult(design.name, target.name, freq, seed, cells, harness, floor_ffs,
                          floor_adders, round(time.perf_counter() - start, 1),
-                         {p.stem: str(p) for p in sorted(work.glob("*.log"))})
+                         {p.stem: str(p) for p in sorted(work.glob("*.log"))},
+                         memory_bits(stages))
     write_files({work / "report.json": json.dumps(result.to_json(), indent=2) + "\n"},
                 force=True)
     return result

@@ -1,6 +1,6 @@
 """Argmax: a pipelined comparator tree that keeps the index of the largest element."""
 
-from amaranth import C, Cat, Module, Mux, Signal, Value
+from amaranth import C, Cat, Module, Mux, Value
 
 from .pipeline import BeatPosition, PipelinedStage, fit
 
@@ -82,9 +82,7 @@ class FoldedArgmax(PipelinedStage):
         stage, m = self.stage, Module()
         lanes, beats = stage.input.lanes, stage.input.beats
         pipe = self.pipeline(m)
-        beat_in = Signal(range(beats), name="beat_index")
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
+        beat_in = self.beat_index(m)
         lane_bits = lanes.bit_length() - 1
         x = self.i.payload
         candidates = [self._leaf(Cat(C(k, lane_bits), beat_in) if lane_bits else beat_in, x[k])

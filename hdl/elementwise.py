@@ -64,21 +64,10 @@ class Shift(_Elementwise):
                    for j in range(self.stage.input.lanes))
 
 
-class StreamingPad(wiring.Component):
+class StreamingPad(_Elementwise):
     """Zero padding of a vector that arrives in beats: passes its ``beats_in`` beats, then
     offers ``beats_out - beats_in`` zero beats while ``i.ready`` is low. Combinational
     (latency 0); a beat counter (reset restarts it) tells the two phases apart."""
-
-    def __init__(self, stage):
-        self.stage = stage
-        super().__init__({
-            "i": In(stream.Signature(layout(stage.input))),
-            "o": Out(stream.Signature(layout(stage.output))),
-        })
-
-    @property
-    def taps(self):
-        return {}
 
     def elaborate(self, platform):
         m = Module()

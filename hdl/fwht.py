@@ -30,19 +30,22 @@ class FWHT(PipelinedStage):
     """
 
     def elaborate(self, platform):
-        stage = self.stage
-        n = stage.input.elements
         m = Module()
         pipe = self.pipeline(m)
-        x = self.i.payload
-        for level in range(stage.levels):
+        pipe.output(self._across_lanes(m, pipe, self.i.payload, self.stage.lane_levels))
+        return m
+
+    def _across_lanes(self, m, pipe, x, levels):
+        """Levels ``0 .. levels - 1``, which pair lanes of one beat (all the elements in
+        the parallel form); returns the last level's value."""
+        stage = self.stage
+        for level in range(levels):
             half, width = 1 << level, stage.level_width(level)
             butterflies = [x[i] + x[i + half] if i & half == 0 else x[i - half] - x[i]
-                           for i in range(n)]
-            x = self.level(m, pipe, f"level{level}", stage.level_vector(level),
+                           for i in range(stage.input.lanes)]
+            x = self.level(m, pipe, f"level{level}", stage.level_vector(level).beat,
                            stage.is_registered(level), Cat(fit(b, width) for b in butterflies))
-        pipe.output(x)
-        return m
+        return x
 
 
 # Delay lines of at least this many beats go to memory (block RAM), shorter ones to
@@ -75,7 +78,7 @@ class _DelayLine:
         self.oldest = read.data
 
 
-class StreamingFWHT(PipelinedStage):
+class StreamingFWHT(FWHT):
     """``y = H_n @ x`` in natural (Sylvester) order for a vector that arrives in beats of
     ``p`` lanes, leaving in beats of ``p`` lanes.
 
@@ -91,15 +94,9 @@ class StreamingFWHT(PipelinedStage):
 
     def elaborate(self, platform):
         stage, m = self.stage, Module()
-        lanes, beats = stage.input.lanes, stage.input.beats
+        beats = stage.input.beats
         pipe = self.pipeline(m)
-        x = self.i.payload
-        for level in range(stage.lane_levels):
-            half, width = 1 << level, stage.level_width(level)
-            butterflies = [x[i] + x[i + half] if i & half == 0 else x[i - half] - x[i]
-                           for i in range(lanes)]
-            x = self.level(m, pipe, f"level{level}", stage.level_vector(level).beat,
-                           stage.is_registered(level), Cat(fit(b, width) for b in butterflies))
+        x = self._across_lanes(m, pipe, self.i.payload, stage.lane_levels)
         for level in range(stage.lane_levels, stage.levels):
             x = self._delay_feedback(m, pipe, level, x, 1 << (level - stage.lane_levels),
                                      beats)

@@ -2,6 +2,7 @@
 
 from amaranth import Cat, Const, Mux, Signal, Value, signed, unsigned
 from amaranth.lib import data, stream, wiring
+from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
 __all__ = ["FLOW", "layout", "fit", "tap_register", "BeatPosition", "Pipeline",
@@ -150,6 +151,26 @@ class PipelinedStage(wiring.Component):
     def taps(self):
         """``{tap name: (payload register, valid bit)}``."""
         return dict(self._taps)
+
+    def beat_index(self, m):
+        """A counter of the beats taken in: the index (in its vector) of the next one.
+        Reset restarts it."""
+        beats = self.stage.input.beats
+        index = Signal(range(beats), name="beat_index")
+        with m.If(self.i.valid & self.i.ready):
+            m.d.sync += index.eq(Mux(index == beats - 1, 0, index + 1))
+        return index
+
+    def beat_rom(self, m, pipe, name, words, width):
+        """A ROM of ``words`` (one per beat of ``width`` bits, in block RAM where the
+        tools can), read at the beat index as the beat enters the stage's first
+        register: its data belongs to the beat that register holds."""
+        rom = Memory(shape=unsigned(width), depth=len(words), init=words,
+                     attrs={"rom_style": "block"})
+        m.submodules[name] = rom
+        read = rom.read_port()
+        m.d.comb += [read.addr.eq(self.beat_index(m)), read.en.eq(pipe.advance)]
+        return read.data
 
     def pipeline(self, m):
         """The :class:`Pipeline` of the stage's registers, ending in its skid buffer when

@@ -1,7 +1,6 @@
 """Sign-flip stage: ``y_j = d_j * x_j`` with fixed signs ``d_j`` in {+1, -1}."""
 
-from amaranth import Cat, Module, Mux, Signal, unsigned
-from amaranth.lib.memory import Memory
+from amaranth import Cat, Module
 
 from .pipeline import PipelinedStage, fit
 
@@ -47,17 +46,10 @@ class StreamingSignFlip(PipelinedStage):
         stage, m = self.stage, Module()
         lanes, beats, out = stage.input.lanes, stage.input.beats, stage.output
         pipe = self.pipeline(m)
-        beat_in = Signal(range(beats), name="beat_index")
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
         signs = [sum(1 << k for k in range(lanes) if stage.signs[b * lanes + k] < 0)
                  for b in range(beats)]
-        m.submodules.signs = rom = Memory(shape=unsigned(lanes), depth=beats, init=signs,
-                                          attrs={"rom_style": "block"})
-        read = rom.read_port()
-        m.d.comb += [read.addr.eq(beat_in), read.en.eq(pipe.advance)]
+        negate = self.beat_rom(m, pipe, "signs", signs, lanes)
         x = self.level(m, pipe, "beat", stage.input.beat, True, self.i.payload)
-        negate = read.data
         # -x = ~x + 1: one adder whose operand is x or its inverse (x ^ all ones), and
         # whose carry in is the sign bit: a LUT before the carry chain, no multiplexer.
         width = out.width

@@ -1,7 +1,6 @@
 """Binary neurons: XNOR with fixed weights, then a pipelined popcount tree."""
 
-from amaranth import C, Cat, Module, Mux, Signal, Value, unsigned
-from amaranth.lib.memory import Memory
+from amaranth import C, Cat, Module, Mux, Value
 
 from .pipeline import BeatPosition, PipelinedStage, fit
 
@@ -87,18 +86,11 @@ class FoldedXnorPopcount(PipelinedStage):
         stage, m = self.stage, Module()
         lanes, beats, outputs = stage.input.lanes, stage.input.beats, stage.outputs
         pipe = self.pipeline(m)
-        beat_in = Signal(range(beats), name="beat_index")
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += beat_in.eq(Mux(beat_in == beats - 1, 0, beat_in + 1))
         matrix = stage.weight_matrix()
         words = [sum(matrix[n][b * lanes + k] << (n * lanes + k)
                      for n in range(outputs) for k in range(lanes)) for b in range(beats)]
-        m.submodules.weights = rom = Memory(shape=unsigned(outputs * lanes), depth=beats,
-                                            init=words)
-        read = rom.read_port()
-        m.d.comb += [read.addr.eq(beat_in), read.en.eq(pipe.advance)]
+        weights = self.beat_rom(m, pipe, "weights", words, outputs * lanes)
         x = self.level(m, pipe, "beat", stage.input.beat, True, self.i.payload)
-        weights = read.data
         terms = [[~(x[k] ^ weights[n * lanes + k]) for k in range(lanes)]
                  for n in range(outputs)]
         for level in range(stage.lane_levels):

@@ -37,7 +37,7 @@ def _check_seed(seed, top, shown):
         raise UsageError(f"--seed {seed}: must be an integer from 0 to {shown}")
 
 
-def max_sim_vectors(design, cycles_per_vector, budget=4 << 30):
+def max_sim_vectors(design, cycles_per_beat, budget=4 << 30):
     """The most vectors ``nomul sim`` runs in one go: the golden model holds every tap of
     every vector (int64) and the checker every tap on every cycle (Python integers);
     both must fit in ``budget`` bytes."""
@@ -45,7 +45,7 @@ def max_sim_vectors(design, cycles_per_vector, budget=4 << 30):
     taps = [tap for stage in design.stages for tap in stage.taps]
     per_vector = 8 * working_elements(design)
     per_cycle = 64 + sum(72 + tap.vector.total_width // 8 for tap in taps)
-    return int(budget / (per_vector + cycles_per_vector * design.interval * per_cycle))
+    return int(budget / (per_vector + cycles_per_beat * design.interval * per_cycle))
 
 
 def _info(args):
@@ -139,10 +139,10 @@ def _sim(args):
     from .sim.patterns import stall_patterns
     design = load_design(args.design)
     _check_seed(args.seed, SEED_MAX, "2**64-1")
-    # Enough cycles for every vector at the chosen duty ratios, plus the pipeline.
     long_stall = 2 * design.latency + 5
-    cycles_per_vector = 1.3 / min(args.in_duty, args.out_duty)
-    limit = max_sim_vectors(design, cycles_per_vector)
+    # Enough cycles for every beat at the chosen duty ratios (both may stall one beat).
+    cycles_per_beat = 1.3 / (args.in_duty * args.out_duty)
+    limit = max_sim_vectors(design, cycles_per_beat)
     if not 1 <= args.vectors <= limit:
         raise UsageError(f"--vectors {args.vectors}: must be from 1 to {limit} for this design "
                          "at these duty ratios (the cycle-by-cycle trace is held in memory; "
@@ -160,7 +160,8 @@ def _sim(args):
     rng = np.random.default_rng(args.seed)
     half = 1 << (design.input_width - 1)
     vectors = rng.integers(-half, half, (args.vectors, design.n))
-    cycles = (int(args.vectors * cycles_per_vector) + 4 * design.latency + 2 * long_stall + 50)
+    cycles = (int(args.vectors * design.interval * cycles_per_beat) + 4 * design.latency
+              + 2 * long_stall + 50)
     in_valid, out_ready = stall_patterns(args.seed, cycles, args.in_duty, args.out_duty,
                                          long_stall=long_stall)
     print(f"simulating {design.name} with {args.simulator}: {args.vectors} random vectors, "
@@ -335,7 +336,7 @@ def format_synth(result, target):
         (f"carry cells ({carry})", cells.carry_cells, ""),
         ("adder bits in carry chains", cells.carry_bits, f"{result.floor_adder_bits} adder bits"),
         ("flip-flops", cells.flip_flops, f"{result.floor_flip_flops} pipeline bits"),
-        ("block RAM", cells.bram, "0"),
+        ("block RAM", cells.bram, f"{result.floor_memory_bits} memory bits"),
         ("DSP", cells.dsp, "0 (no multipliers)"),
         ("Fmax (MHz)", cells.fmax_mhz if cells.fmax_mhz is not None else "-", ""),
     ]

@@ -178,10 +178,10 @@ def test_a_design_that_loads_works_in_every_command(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv, message", [
     (["sim", str(FWHT), "--vectors", "1000000000000"],
-     "--vectors 1000000000000: must be from 1 to 4628197 for this design at these duty "
+     "--vectors 1000000000000: must be from 1 to 4161790 for this design at these duty "
      "ratios (the cycle-by-cycle trace is held in memory; run more seeds for more)"),
     (["sim", str(FWHT), "--vectors", "0"],
-     "--vectors 0: must be from 1 to 4628197 for this design at these duty ratios (the "
+     "--vectors 0: must be from 1 to 4161790 for this design at these duty ratios (the "
      "cycle-by-cycle trace is held in memory; run more seeds for more)"),
     (["sim", str(FWHT), "--seed", "-1"], "--seed -1: must be an integer from 0 to 2**64-1"),
     (["synth", str(FWHT), "--freq", "inf"],
