@@ -42,6 +42,7 @@ bench: setup
 	$(PY) bench/simulators.py --soak 0
 	$(PY) bench/synth_fwht.py
 	$(PY) bench/synth_xnor.py
+	$(PY) bench/streaming.py
 
 # 1,000,000 vectors through the fastest simulator, every register compared (about 20 min).
 soak: setup

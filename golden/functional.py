@@ -199,12 +199,11 @@ def run_with_taps(design, x):
 
 def working_elements(design):
     """About the most ``int64`` values per vector the functional model holds at once: the
-    input, every stage's output and taps, and an XNOR-popcount's agreement matrix."""
+    input, every stage's output, taps and scratch arrays."""
     total = design.n
     for stage in design.stages:
-        total += stage.output.elements + sum(t.vector.elements * t.beats for t in stage.taps)
-        if stage.kind == "xnor_popcount":
-            total += 2 * stage.outputs * stage.inputs
+        total += (stage.output.elements + stage.scratch_elements()
+                  + sum(t.vector.elements * t.beats for t in stage.taps))
     return total
 
 

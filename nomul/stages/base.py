@@ -297,6 +297,10 @@ class Stage:
 
     # The floor (nomul.resources): what the hardware of this stage needs.
 
+    def scratch_elements(self):
+        """Values per vector the golden function holds besides the output and taps."""
+        return 0
+
     def significant_bits(self, sig_in):
         """The significant bits of each output element (0: always zero), given those of
         the input elements; the bits above are copies of the sign bit."""

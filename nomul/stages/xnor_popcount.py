@@ -155,6 +155,9 @@ class XnorPopcount(Tree, Stage):
         params["weights"] = [f"{row:0{digits}x}" for row in self.weights]
         return params
 
+    def scratch_elements(self):
+        return 2 * self.outputs * self.inputs       # the agreement matrix and its sums
+
     def memory_bits(self):
         return self.outputs * self.inputs if self.folded else 0     # the weights ROM
 
