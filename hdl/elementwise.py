@@ -1,8 +1,10 @@
 """Combinational element-wise stages: sign activation, zero padding, arithmetic shift.
 
-Each has latency 0: ``o.valid = i.valid``, ``i.ready = o.ready`` and the payload is a
-function of the input payload, so they cost no registers (only wires, or one inverter per
-element for ``Sign``).
+Each has latency 0. ``Sign``, ``Shift`` and the parallel ``Pad`` work lane by lane:
+``o.valid = i.valid``, ``i.ready = o.ready`` and the payload is a function of the input
+payload, so they cost no registers (only wires, or one inverter per element for
+``Sign``). ``StreamingPad`` counts beats to send its zero beats, holding ``i.ready`` low
+meanwhile.
 """
 
 from amaranth import Cat, Module, Mux, Signal, Value

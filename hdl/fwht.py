@@ -24,7 +24,8 @@ class FWHT(PipelinedStage):
 
     Level ``s`` maps elements ``i`` and ``i + 2**s`` (bit ``s`` of ``i`` clear) to their
     sum and difference. A register follows every ``stage.register`` levels and the last
-    one: latency ``ceil(log2(n) / register)`` cycles, one vector per cycle. Wrap: every
+    one: latency ``ceil(log2(n) / register)`` cycles, one vector per cycle (the streaming
+    form, :class:`StreamingFWHT`, does these levels across the lanes of a beat). Wrap: every
     level is computed mod ``2**width``; grow: each level adds one bit, nothing is lost.
     Level values are signals ``level0``, ``level1``, ... (registers where a tap says so).
     """

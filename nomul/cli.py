@@ -413,7 +413,7 @@ def _parser():
                      help="icarus or verilator: the generated Verilog under cocotb; amaranth: "
                           "the Amaranth model in Amaranth's simulator (default icarus)")
     sub.add_argument("--in-duty", type=_duty, default=0.8, metavar="P",
-                     help="share of cycles the source offers a vector (default 0.8)")
+                     help="share of cycles the source offers a beat (default 0.8)")
     sub.add_argument("--out-duty", type=_duty, default=0.8, metavar="P",
                      help="share of cycles the sink is ready (default 0.8)")
     sub.add_argument("--waves", metavar="FILE",

@@ -75,7 +75,7 @@ def _check_signal_bits(keys, stage):
             keys.fail(f"{what} would be {vector.elements} x {vector.width} = "
                       f"{vector.total_width} bits in one signal; Amaranth allows at most "
                       f"{MAX_SIGNAL_BITS}: use fewer elements or narrower ones (a smaller n, "
-                      f"input_width or wrap width)")
+                      f"parallelism, input_width, wrap width or number of outputs)")
 
 
 def parse_design(table, source="design", base=None):

@@ -96,15 +96,22 @@ def generate(design):
         "latency": design.latency,
         "interval": design.interval,
         "flow": FLOW,
-        "flow_description": ("every registered stage stalls as a whole: its registers load "
-                             "when o.ready | ~o.valid, and i.ready is that same signal, so "
-                             "i.ready depends combinationally on o.ready"),
+        "flow_description": (
+            "every registered stage stalls as a whole: its registers load when "
+            "o.ready | ~o.valid, and its i.ready is that same signal, so ready crosses the "
+            "stage combinationally; a stage with skid = true ends in a skid buffer whose "
+            "i.ready comes from a register, which cuts that path"),
         "clock": {"port": "clk", "edge": "rising"},
         "reset": {"port": "rst", "active": "high", "synchronous": True,
-                  "effect": "clears every valid bit: the pipeline is empty after it"},
-        "handshake": ("a vector moves on a rising clk edge where valid and ready are both "
-                      "high and rst is low; with o__ready high the result of a vector "
-                      "taken in at edge k leaves at edge k + latency"),
+                  "effect": ("clears every valid bit and restarts beat counting on both "
+                             "ports: the design is empty after it, and the next transfer "
+                             "on each port is beat 0 of a vector")},
+        "handshake": ("a beat moves on a rising clk edge where valid and ready are both "
+                      "high and rst is low; a vector is `beats` consecutive transfers on "
+                      "its port. With the input offered every cycle and o__ready high, the "
+                      "first beat of vector k's result is valid latency + k * interval "
+                      "cycles after vector 0's first beat moved in, and its other beats "
+                      "follow on consecutive cycles"),
         "input": {"port": "i__payload", **design.input.to_json()},
         "output": {"port": "o__payload", **design.output.to_json()},
         "ports": _ports(top),

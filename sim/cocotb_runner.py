@@ -84,8 +84,8 @@ def _gtkwave_save(path, waves, manifest):
     top = manifest["top"]
     lines = [f'[dumpfile] "{waves}"', "@28", f"{top}.clk", f"{top}.rst",
              f"{top}.i__valid", f"{top}.i__ready", f"{top}.o__valid", f"{top}.o__ready", "@22",
-             f"{top}.i__payload[{manifest['input']['total_width'] - 1}:0]",
-             f"{top}.o__payload[{manifest['output']['total_width'] - 1}:0]"]
+             f"{top}.i__payload[{manifest['input']['beat_width'] - 1}:0]",
+             f"{top}.o__payload[{manifest['output']['beat_width'] - 1}:0]"]
     for stage in manifest["stages"]:
         for tap in stage["taps"]:
             lines += ["@28", f"{top}.{tap['valid']}",

@@ -151,8 +151,10 @@ def test_file_errors(tmp_path):
 def test_signals_wider_than_amaranth_allows():
     error("d.toml: stage 1 (fwht): level 7 would be 4096 x 16 = 65536 bits in one signal; "
           "Amaranth allows at most 65535: use fewer elements or narrower ones (a smaller n, "
-          "input_width or wrap width)", {"kind": "fwht", "overflow": "grow"}, n=4096)
+          "parallelism, input_width, wrap width or number of outputs)",
+          {"kind": "fwht", "overflow": "grow"}, n=4096)
     error("d.toml: stage 1 (sign): its input would be 4096 x 32 = 131072 bits in one signal; "
           "Amaranth allows at most 65535: use fewer elements or narrower ones (a smaller n, "
-          "input_width or wrap width)", {"kind": "sign"}, n=4096, input_width=32)
+          "parallelism, input_width, wrap width or number of outputs)", {"kind": "sign"},
+          n=4096, input_width=32)
     assert parse_design(table({"kind": "fwht", "width": 15}, n=4096)).output.total_width == 61440

@@ -161,7 +161,7 @@ def test_manifest_contents(tmp_path):
     assert manifest["input"] == {"port": "i__payload", "kind": "int", "elements": 64,
                                  "width": 8, "signed": True, "total_width": 512,
                                  "packing": "element j at bits [j*width +: width]",
-                                 "lanes": 64, "beats": 1}
+                                 "lanes": 64, "beats": 1, "beat_width": 512}
     assert manifest["output"]["kind"] == "bits" and manifest["output"]["total_width"] == 64
     assert (manifest["output"]["lanes"], manifest["output"]["beats"]) == (64, 1)
     assert {p["name"]: (p["direction"], p["width"]) for p in manifest["ports"]} == {

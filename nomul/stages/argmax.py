@@ -18,7 +18,12 @@ class Argmax(Tree, Stage):
     The output is one element of the struct (``index``, ``negative`` if absolute), index
     in the low bits. A comparator tree keeps the larger of each pair of candidates
     (``value``, ``index``, ``negative``), the left one on ties; a register follows every
-    ``register`` levels and the last: latency ``ceil(levels / register)``."""
+    ``register`` levels and the last: latency ``ceil(levels / register)``.
+
+    Folded form (input in ``B`` beats of ``p`` lanes): a tree over the lanes of each beat
+    (a register after every ``register`` of its levels), then ``best``, the winner of the
+    beats so far (earlier beats win ties), and ``result`` after the last beat: latency
+    ``B`` plus the tree's registers."""
     kind: ClassVar[str] = "argmax"
     absolute: bool
     register: int

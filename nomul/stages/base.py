@@ -71,9 +71,6 @@ class Vector:
         """The type of one beat: ``lanes`` elements, in one beat."""
         return Vector(self.kind, self.lanes, self.width, self.fields)
 
-    def in_lanes(self, lanes):
-        """The same vector crossing a port in beats of ``lanes`` elements."""
-        return Vector(self.kind, self.elements, self.width, self.fields, lanes)
 
     def describe(self):
         beats = "" if self.beats == 1 else f" ({self.beats} beats of {self.lanes})"
@@ -86,11 +83,14 @@ class Vector:
         return f"{self.elements} {sign} {self.width}-bit integers{beats}"
 
     def to_json(self):
+        packing = ("element j at bits [j*width +: width]" if self.beats == 1 else
+                   "lane k of beat b (element b*lanes + k) at bits [k*width +: width] of "
+                   "the beat")
         description = {
             "kind": self.kind, "elements": self.elements, "width": self.width,
             "signed": self.signed, "total_width": self.total_width,
-            "packing": "element j at bits [j*width +: width]",
-            "lanes": self.lanes, "beats": self.beats,
+            "packing": packing, "lanes": self.lanes, "beats": self.beats,
+            "beat_width": self.lanes * self.width,
         }
         if self.fields:
             offset, fields_json = 0, []
@@ -290,16 +290,17 @@ class Stage:
         signal."""
         return [("its input", self.input.beat), ("its output", self.output.beat)]
 
+    def scratch_elements(self):
+        """Values per vector the golden function holds besides the output and taps (for
+        its memory budget)."""
+        return 0
+
     def params(self):
         """The resolved parameters, as JSON-compatible values (``skid`` only when set)."""
         return {f.name: getattr(self, f.name) for f in fields(self)
                 if f.name not in ("index", "input") and not (f.name == "skid" and not self.skid)}
 
     # The floor (nomul.resources): what the hardware of this stage needs.
-
-    def scratch_elements(self):
-        """Values per vector the golden function holds besides the output and taps."""
-        return 0
 
     def significant_bits(self, sig_in):
         """The significant bits of each output element (0: always zero), given those of
@@ -469,6 +470,10 @@ class Tree(Registered):
         """Registers before the tree in the folded form."""
         return ()
 
+    def beat_signals(self):
+        """Other one-signal vectors of the folded form (a ROM word)."""
+        return []
+
     def state_bits(self):
         """Folded: the beat counters at the input and at the fold, and the fold's first
         and last flags."""
@@ -476,7 +481,9 @@ class Tree(Registered):
 
     def signals(self):
         if self.folded:
-            return ([("its input", self.input.beat)]
+            levels = [(f"level {level}", self.beat_level_vector(level))
+                      for level in range(self.lane_levels)]
+            return ([("its input", self.input.beat)] + self.beat_signals() + levels
                     + [(f"register {tap.name}", tap.vector) for tap in self.taps])
         levels = [(f"level {level}", self.level_vector(level))
                   for level in range(self.levels - 1)]

@@ -18,6 +18,11 @@ class FWHT(Registered, Stage):
     ``(a, b) -> (a + b, a - b)``. A pipeline register follows every ``register`` levels
     and the last level, so the latency is ``ceil(log2(n) / register)``.
 
+    Streaming form (``p`` lanes per beat): ``register`` spaces the registers of the levels
+    whose span is below ``p`` (computed across lanes); each other level is a
+    delay-feedback butterfly over beats ``s`` apart that ends in its own register
+    (latency ``s + 1``); the latency is the sum.
+
     Overflow: ``"wrap"`` computes every level mod ``2**width`` (the input is first read
     mod ``2**width`` too), so the output is exactly ``(H @ x) mod 2**width`` read as signed;
     ``"grow"`` adds one bit per level, so nothing is lost."""
@@ -104,11 +109,11 @@ class FWHT(Registered, Stage):
                 for level in range(self.lane_levels, self.levels)]
 
     def state_bits(self):
-        """Beat and pending counters of each delay-feedback level, and the delay lines
-        kept in registers."""
+        """Beat and pending counters and two flags of each delay-feedback level, and its
+        delay line: in registers, or a pointer into memory."""
         beats = self.input.beats
-        return sum(counter_bits(beats) + span.bit_length() + 2     # and two flags
-                   + (span * width if span < self.MEMORY_DEPTH else 0)
+        return sum(counter_bits(beats) + span.bit_length() + 2
+                   + (span * width if span < self.MEMORY_DEPTH else counter_bits(span))
                    for span, width in self.delay_lines())
 
     def memory_bits(self):

@@ -67,6 +67,17 @@ class SignFlip(Stage):
         """Streaming: the beat counter that addresses the signs."""
         return counter_bits(self.input.beats)
 
+    def memory_bits(self):
+        """Streaming: the ROM of the signs, one bit per element."""
+        return self.input.elements if self.input.beats > 1 else 0
+
+    def streaming_adder_bits(self, parallel_bits):
+        """One incrementer per lane, as wide as the output, when any beat negates it."""
+        lanes, beats = self.input.lanes, self.input.beats
+        negated = {k for k in range(lanes)
+                   if any(self.signs[b * lanes + k] < 0 for b in range(beats))}
+        return len(negated) * self.output.width
+
     def significant_bits(self, sig_in):
         return [min(self.output.width, s + (d < 0)) if s else 0
                 for s, d in zip(sig_in, self.signs)]

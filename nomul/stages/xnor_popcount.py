@@ -56,7 +56,12 @@ class XnorPopcount(Tree, Stage):
 
     An adder tree sums aligned blocks of ``2**(level+1)`` bits at each level (widths grow
     only as needed); a register follows every ``register`` levels and the last, which
-    also applies ``result``: latency ``ceil(levels / register)``."""
+    also applies ``result``: latency ``ceil(levels / register)``.
+
+    Folded form (input in ``B`` beats of ``p`` lanes): register ``beat`` (the weights of
+    that beat read from a ROM meanwhile), a tree over its lanes (a register after every
+    ``register`` of its levels), the running sums ``acc``, and ``result`` after the last
+    beat: latency ``1 + B`` plus the tree's registers."""
     kind: ClassVar[str] = "xnor_popcount"
     outputs: int
     weights: tuple
@@ -139,6 +144,9 @@ class XnorPopcount(Tree, Stage):
 
     def beat_units(self):
         return (Register(Tap("beat", 1, self.input.beat, self.input.beats)),)
+
+    def beat_signals(self):
+        return [("its weights ROM word", Vector("bits", self.outputs * self.input.lanes, 1))]
 
     def beat_level_vector(self, level):
         """The sums over aligned blocks of ``2**(level+1)`` lanes of one beat, neuron-major."""
