@@ -61,6 +61,10 @@ def explain_failure(log, target, *more_logs):
         if int(used) > int(available):
             return (f"the design does not fit: it needs {used} logic cells and the "
                     f"{target.name} has {available}")
+    for used, available in re.findall(r"(?:ICESTORM_RAM|DP16KD):\s*(\d+)/\s*(\d+)", text):
+        if int(used) > int(available):
+            return (f"the design does not fit: it needs {used} block RAMs and the "
+                    f"{target.name} has {available}")
     # nextpnr-ice40's placer may stop before the table: "... of 7701 ICESTORM_LCs"
     region = re.search(r"Failed to expand region .* of (\d+) ICESTORM_LC", text)
     if region:

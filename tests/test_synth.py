@@ -139,3 +139,12 @@ def test_sweep_errors(capsys):
         assert main(["sweep", option, value]) == 2
         assert capsys.readouterr().err == f"nomul: error: {option} {value}: each must be {rule}\n"
     assert main(["sweep", "--n", "a,b"]) == 2
+
+
+def test_too_few_block_rams_is_named(tmp_path):
+    log = tmp_path / "nextpnr.log"
+    log.write_text("Info: Device utilisation:\nInfo: \t ICESTORM_LC:  3000/  5280  56%\n"
+                   "Info: \t ICESTORM_RAM:    34/    30   113%\nERROR: Unable to place cell "
+                   "'x_RAM', no BELs remaining to implement cell type 'ICESTORM_RAM'\n")
+    assert synth.explain_failure(log, synth.TARGETS["up5k"]) == (
+        "the design does not fit: it needs 34 block RAMs and the up5k has 30")
