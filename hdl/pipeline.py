@@ -72,7 +72,7 @@ class Pipeline:
 
         advance = o.ready | ~o.valid        i.ready = advance
 
-    so a full pipeline takes one vector per cycle while ``o.ready`` is high, holds
+    so a full pipeline takes one beat per cycle while ``o.ready`` is high, holds
     everything while the output waits, and lets bubbles fill. With a skid buffer
     (``skid``: its two registers) the rule becomes ``advance = ~spare.valid | ~last.valid``
     and ``o`` comes from the buffer (see :class:`nomul.stages.base.Skid`).

@@ -37,7 +37,8 @@ class DesignTop(wiring.Component):
     blocks : the stage components, in order; stage ``k`` is the submodule named
         ``stage.instance`` (``s<k>_<kind>``), its registers are in ``block.taps``.
 
-    Latency ``design.latency`` cycles; one vector per cycle while ``o.ready`` is high;
+    Latency ``design.latency`` cycles; one vector every ``design.interval`` cycles (one
+    beat per cycle in the streaming forms) while ``o.ready`` is high;
     full backpressure; reset empties the pipeline.
     """
 

@@ -28,8 +28,9 @@ class Observed:
 
 
 def observe(design, vectors, in_valid, out_ready, reset=None, vcd_file=None):
-    """Simulates ``design`` fed ``vectors`` (the source offers them in order and moves on
-    after each transfer) under the given per-cycle patterns, and records every cycle."""
+    """Simulates ``design`` fed ``vectors`` (the source offers their beats in order, moves
+    on after each transfer, and goes back to beat 0 of its vector on a reset) under the
+    given per-cycle patterns, and records every cycle."""
     cycles = len(in_valid)
     reset = np.zeros(cycles, bool) if reset is None else np.asarray(reset, bool)
     payloads = beat_payloads(design, vectors)
