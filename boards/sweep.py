@@ -45,15 +45,19 @@ class Point:
 
 
 def grid(ns, input_width, overflows, widths, registers, targets):
-    """Every combination; ``width`` applies to wrap only, and registers above log2(n)
-    are left out."""
-    points = []
-    for n, overflow, register, target in itertools.product(ns, overflows, registers, targets):
-        if register > n.bit_length() - 1:
-            continue
-        for width in (widths if overflow == "wrap" else [None]):
-            points.append(Point(n, input_width, overflow, width, register, target))
-    return points
+    """``(points, left out)``: every combination of the distinct values given, once;
+    ``width`` applies to wrap only, and the combinations whose register is above log2(n)
+    are left out (counted)."""
+    unique = lambda values: list(dict.fromkeys(values))
+    points, left_out = [], 0
+    for n, overflow, register, target in itertools.product(
+            unique(ns), unique(overflows), unique(registers), unique(targets)):
+        for width in (unique(widths) if overflow == "wrap" else [None]):
+            if register > n.bit_length() - 1:
+                left_out += 1
+            else:
+                points.append(Point(n, input_width, overflow, width, register, target))
+    return points, left_out
 
 
 def _one(point, work):

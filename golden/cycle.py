@@ -256,10 +256,10 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
 
         # Ready travels from the sink towards the source, beats the other way.
         ready = bool(out_ready[t])
-        ready_out = [False] * len(models)
+        ready_out, takes = [False] * len(models), [False] * len(models)
         for g in reversed(range(len(models))):
             ready_out[g] = ready
-            ready = models[g].in_ready(ready)
+            ready = takes[g] = models[g].in_ready(ready)
         in_ready[t] = ready
         offers, item = [], offered
         for model in models:
@@ -278,8 +278,8 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
             position += 1
         if item is not None and out_ready[t]:
             delivered[t] = out_index[t]
-        for model, offer, ready in zip(models, offers, ready_out):
-            model.step(offer if offer is not None and model.in_ready(ready) else None, ready)
+        for model, offer, ready, taken in zip(models, offers, ready_out, takes):
+            model.step(offer if taken else None, ready)
 
     def beats_of(values, beats):
         return values.reshape(len(values) * beats, values.shape[1] // beats)

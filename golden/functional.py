@@ -7,7 +7,8 @@ reduce every intermediate value mod ``2**width`` and read it as signed.
 
 import numpy as np
 
-__all__ = ["STEPS", "working_elements", "wrap", "check_input", "stage_taps", "run_stage", "run", "run_with_taps"]
+__all__ = ["STEPS", "working_elements", "wrap", "check_input", "stage_taps", "run_stage",
+           "run", "run_with_taps"]
 
 
 def wrap(x, width):
@@ -98,7 +99,7 @@ def _xnor_popcount(stage, x):
         beats = stage.input.beats
         taps["beat"] = x
         for level in range(stage.lane_levels):
-            if (level + 1) % stage.register == 0:
+            if stage.is_lane_registered(level):
                 taps[f"level{level}"] = _beat_major(_block_sums(agree, 2 ** (level + 1)),
                                                     beats)
         per_beat = _block_sums(agree, stage.input.lanes)               # (V, M, beats)
@@ -133,6 +134,8 @@ def _argmax(stage, x):
     index = np.broadcast_to(np.arange(x.shape[1], dtype=np.int64), x.shape)
     taps = {}
     for level in range(stage.levels):
+        if stage.folded and level == stage.lane_levels:     # the winners of each beat
+            taps["best"] = _running_best(stage, value, index, negative)
         if value.shape[1] % 2:      # an odd one out passes through unchallenged
             value, index, negative = (np.concatenate([a, a[:, -1:]], axis=1)
                                       for a in (value, index, negative))
@@ -142,16 +145,10 @@ def _argmax(stage, x):
                                   for a in (value, index, negative))
         fields = (value, index, negative) if stage.absolute else (value, index)
         if stage.folded:
-            if level < stage.lane_levels and (level + 1) % stage.register == 0:
+            if level < stage.lane_levels and stage.is_lane_registered(level):
                 taps[f"level{level}"] = _pack_fields(stage.candidate, *fields)
-            if level == stage.lane_levels - 1:
-                taps["best"] = _running_best(stage, value, index, negative)
         elif stage.is_registered(level) and level < stage.levels - 1:
             taps[f"level{level}"] = _pack_fields(stage.candidate, *fields)
-    if stage.folded and stage.lane_levels == 0:       # one lane: each element is a beat
-        taps["best"] = _running_best(stage, np.abs(x) if stage.absolute else x,
-                                     np.broadcast_to(np.arange(x.shape[1]), x.shape),
-                                     (x < 0).astype(np.int64))
     fields = (index, negative) if stage.absolute else (index,)
     y = _pack_fields(stage.output, *fields)
     taps["result"] = y

@@ -92,7 +92,7 @@ class FoldedArgmax(PipelinedStage):
                           for t in range(0, len(candidates), 2)]
             vector = stage.beat_level_vector(level)
             kept = self.level(m, pipe, f"level{level}", vector,
-                              (level + 1) % stage.register == 0,
+                              stage.is_lane_registered(level),
                               Cat(self._pack(c, vector) for c in candidates))
             candidates = [{name: (kept[t] if vector.lanes > 1 else kept)[name]
                            for name, _, _ in vector.fields} for t in range(len(candidates))]

@@ -7,11 +7,11 @@ payload, so they cost no registers (only wires, or one inverter per element for
 meanwhile.
 """
 
-from amaranth import Cat, Module, Mux, Signal, Value
+from amaranth import Cat, Module, Mux, Value
 from amaranth.lib import stream, wiring
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import fit, layout
+from .pipeline import beat_counter, fit, layout
 
 __all__ = ["Sign", "Pad", "Shift", "StreamingPad"]
 
@@ -74,13 +74,11 @@ class StreamingPad(_Elementwise):
     def elaborate(self, platform):
         m = Module()
         beats_in, beats_out = self.stage.input.beats, self.stage.output.beats
-        beat = Signal(range(beats_out), name="beat_index")
+        beat = beat_counter(m, "beat_index", beats_out, self.o.valid & self.o.ready)
         real = beat < beats_in
         m.d.comb += [
             self.o.valid.eq(Mux(real, self.i.valid, 1)),
             self.i.ready.eq(real & self.o.ready),
             Value.cast(self.o.payload).eq(Mux(real, Value.cast(self.i.payload), 0)),
         ]
-        with m.If(self.o.valid & self.o.ready):
-            m.d.sync += beat.eq(Mux(beat == beats_out - 1, 0, beat + 1))
         return m

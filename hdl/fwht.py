@@ -99,8 +99,7 @@ class StreamingFWHT(FWHT):
         pipe = self.pipeline(m)
         x = self._across_lanes(m, pipe, self.i.payload, stage.lane_levels)
         for level in range(stage.lane_levels, stage.levels):
-            x = self._delay_feedback(m, pipe, level, x, 1 << (level - stage.lane_levels),
-                                     beats)
+            x = self._delay_feedback(m, pipe, level, x, stage.span(level), beats)
         pipe.output(x)
         return m
 

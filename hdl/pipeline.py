@@ -5,8 +5,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["FLOW", "layout", "fit", "tap_register", "BeatPosition", "Pipeline",
-           "PipelinedStage"]
+__all__ = ["FLOW", "layout", "fit", "tap_register", "beat_counter", "BeatPosition",
+           "Pipeline", "PipelinedStage"]
 
 # The manifest's name for the flow control of :class:`Pipeline`.
 FLOW = "stall"
@@ -46,6 +46,15 @@ def tap_register(tap):
     its valid bit is set."""
     return (Signal(layout(tap.vector), name=tap.name, reset_less=True),
             Signal(name=tap.valid_name))
+
+
+def beat_counter(m, name, beats, step):
+    """A counter of beats from 0 to ``beats - 1`` and back, moving on when ``step`` is
+    high; reset restarts it."""
+    count = Signal(range(beats), name=name)
+    with m.If(step):
+        m.d.sync += count.eq(Mux(count == beats - 1, 0, count + 1))
+    return count
 
 
 class BeatPosition:
@@ -157,11 +166,8 @@ class PipelinedStage(wiring.Component):
     def beat_index(self, m):
         """A counter of the beats taken in: the index (in its vector) of the next one.
         Reset restarts it."""
-        beats = self.stage.input.beats
-        index = Signal(range(beats), name="beat_index")
-        with m.If(self.i.valid & self.i.ready):
-            m.d.sync += index.eq(Mux(index == beats - 1, 0, index + 1))
-        return index
+        return beat_counter(m, "beat_index", self.stage.input.beats,
+                            self.i.valid & self.i.ready)
 
     def beat_rom(self, m, pipe, name, words, width):
         """A ROM of ``words`` (one per beat of ``width`` bits, in block RAM where the

@@ -98,7 +98,7 @@ class FoldedXnorPopcount(PipelinedStage):
                      for neuron in terms]
             vector = stage.beat_level_vector(level)
             count = len(terms[0])
-            sums = self.level(m, pipe, f"level{level}", vector, (level + 1) % stage.register == 0,
+            sums = self.level(m, pipe, f"level{level}", vector, stage.is_lane_registered(level),
                               Cat(fit(t, vector.width) for neuron in terms for t in neuron))
             terms = [[sums[n * count + t] for t in range(count)] for n in range(outputs)]
         partial = [neuron[0] for neuron in terms]

@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from .design import DesignError, load_design
-from .files import (InputFileError, OutputFileError, check_output_file, check_output_folder,
-                    load_npy, prepare_work_folder, staged_file, write_files)
+from .files import (InputFileError, OutputFileError, check_output_file, load_npy,
+                    prepare_work_folder, staged_file, write_files)
 from .seeded import SEED_MAX
 from .stages import MAX_INPUT_WIDTH, MAX_N, MAX_WIDTH
 from .tools import ToolMissing, tool
@@ -69,14 +69,10 @@ def _info(args):
 
 
 def _verilog(args):
-    from .verilog import write
+    from .verilog import check_outputs, write
     design = load_design(args.design)
-    # Refused before the (possibly long) generation.
-    check_output_folder(args.output, "-o")
+    check_outputs(design, args.output, args.force, "-o")    # before the long generation
     out = Path(args.output)
-    if out.is_dir():
-        for suffix in (".v", ".json"):
-            check_output_file(out / f"{design.name}{suffix}", args.force)
     print(f"generating {design.name}: elaborating {len(design.stages)} stages over "
           f"{design.n} elements (a 4096-point FWHT takes about a minute)",
           file=sys.stderr, flush=True)
@@ -153,10 +149,9 @@ def _sim(args):
     work = Path(args.work if args.work is not None
                 else f"build/nomul-sim/{design.name}-{args.simulator}")
     if args.simulator != "amaranth":
+        from .sim.cocotb_runner import simulator_environment
+        simulator_environment(args.simulator)       # a missing simulator, named first
         work = prepare_work_folder(work, "--work", args.force or args.work is None)
-    if args.simulator != "amaranth":
-        from .sim.cocotb_runner import _runner_environment
-        _runner_environment(args.simulator)
     rng = np.random.default_rng(args.seed)
     half = 1 << (design.input_width - 1)
     vectors = rng.integers(-half, half, (args.vectors, design.n))
@@ -293,14 +288,10 @@ def _sweep(args):
             if not lo <= value <= hi or (power and value & (value - 1)):
                 kind = "a power of two" if power else "an integer"
                 raise UsageError(f"{option} {value}: each must be {kind} from {lo} to {hi}")
-    unique = lambda values: list(dict.fromkeys(values))
-    points = grid(unique(args.n), args.input_width, unique(args.overflow), unique(args.width),
-                  unique(args.register), unique(args.target))
+    points, skipped = grid(args.n, args.input_width, args.overflow, args.width,
+                           args.register, args.target)
     if not points:
         raise UsageError("the grid is empty: every --register is above log2 of every --n")
-    skipped = (len(unique(args.n)) * len(unique(args.register)) * len(unique(args.target))
-               * sum(len(unique(args.width)) if o == "wrap" else 1
-                     for o in unique(args.overflow)) - len(points))
     if skipped:
         print(f"leaving out {skipped} points whose --register is above log2 of their --n",
               file=sys.stderr)

@@ -19,7 +19,7 @@ from .files import check_output_file, check_output_folder, write_files
 from .hdl.pipeline import FLOW
 from .hdl.top import DesignTop
 
-__all__ = ["generate", "write", "nomul_version"]
+__all__ = ["generate", "check_outputs", "write", "nomul_version"]
 
 
 def nomul_version():
@@ -121,20 +121,27 @@ def generate(design):
     return text, manifest
 
 
+def check_outputs(design, folder, force=False, option="output folder"):
+    """``(Verilog path, manifest path)`` in ``folder``, after refusing what :func:`write`
+    would refuse (see :mod:`nomul.files`), so that callers can refuse before generating."""
+    check_output_folder(folder, option)         # an empty string is refused, not "."
+    folder = Path(folder)
+    paths = folder / f"{design.name}.v", folder / f"{design.name}.json"
+    if folder.is_dir():
+        for path in paths:
+            check_output_file(path, force)
+    return paths
+
+
 def write(design, folder, force=False):
     """Writes ``folder/<name>.v`` and ``folder/<name>.json`` (the folder is made if
     missing) together and atomically, and returns their paths. A file that already holds
     the same text is left untouched, so simulator builds that depend on it stay up to
     date. Files there that nomul did not write are replaced only with ``force``; symbolic
     links never. Raises :class:`~nomul.files.OutputFileError` or ``OSError``."""
-    folder = Path(folder)
-    verilog_path, manifest_path = folder / f"{design.name}.v", folder / f"{design.name}.json"
-    check_output_folder(folder, "output folder")
-    for path in (verilog_path, manifest_path):
-        if folder.is_dir():
-            check_output_file(path, force)
+    verilog_path, manifest_path = check_outputs(design, folder, force)
     text, manifest = generate(design)
-    folder.mkdir(parents=True, exist_ok=True)
+    Path(folder).mkdir(parents=True, exist_ok=True)
     write_files({verilog_path: text, manifest_path: json.dumps(manifest, indent=2) + "\n"},
                 force=force)
     return verilog_path, manifest_path

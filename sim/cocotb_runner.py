@@ -24,7 +24,8 @@ from ..tools import ToolMissing, require_module
 from ..verilog import write
 from .amaranth_sim import Observed, Report, beat_payloads, compare
 
-__all__ = ["SIMULATORS", "SimulatorMissing", "verilator_setup", "observe", "check"]
+__all__ = ["SIMULATORS", "SimulatorMissing", "verilator_setup", "simulator_environment",
+           "observe", "check"]
 
 SIMULATORS = ("icarus", "verilator")
 # cocotb 2.x needs Verilator 5.036 or newer.
@@ -66,7 +67,9 @@ def verilator_setup():
     }
 
 
-def _runner_environment(simulator):
+def simulator_environment(simulator):
+    """Environment additions for running ``simulator`` under cocotb; raises
+    :class:`SimulatorMissing` (one line, what to install) when it or cocotb is missing."""
     require_module("cocotb_tools", "cocotb", f"nomul sim --simulator {simulator}")
     if simulator == "icarus":
         for tool in ("iverilog", "vvp"):
@@ -94,7 +97,7 @@ def _gtkwave_save(path, waves, manifest):
 
 
 def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
-    env = _runner_environment(simulator)
+    env = simulator_environment(simulator)
     from cocotb_tools.runner import get_runner
     samples = work / "samples.npz"
     samples.unlink(missing_ok=True)
@@ -159,7 +162,7 @@ def observe(design, vectors, in_valid, out_ready, reset=None, simulator="icarus"
     ``build/cocotb/<name>``; nomul marks it as its own and refuses a folder of other
     files, see :func:`nomul.files.prepare_work_folder`). ``verilog`` names Verilog to run instead of generating it
     (it must have the ports and taps of the design's manifest)."""
-    _runner_environment(simulator)   # a missing tool is named before anything is written
+    simulator_environment(simulator)   # a missing tool is named before anything is written
     work = prepare_work_folder(work or Path("build") / "cocotb" / design.name, "work folder")
     generated, manifest_path = write(design, work)
     manifest = json.loads(manifest_path.read_text())

@@ -448,6 +448,11 @@ class Tree(Registered):
         """Levels of the tree over the lanes of one beat (folded form)."""
         return self.input.lanes.bit_length() - 1
 
+    def is_lane_registered(self, level):
+        """Folded form: whether level ``level`` of the tree over one beat's lanes ends in
+        a register (every ``register`` levels; the fold after the last is a register)."""
+        return (level + 1) % self.register == 0
+
     def core_units(self):
         if not self.folded:
             taps = []
@@ -458,7 +463,7 @@ class Tree(Registered):
                 Register(Tap("result", len(taps) + 1, self.output)),)
         beats, units = self.input.beats, list(self.beat_units())
         for level in range(self.lane_levels):
-            if (level + 1) % self.register == 0:
+            if self.is_lane_registered(level):
                 units.append(Register(Tap(f"level{level}", len(units) + 1,
                                           self.beat_level_vector(level), beats)))
         cycle = len(units)

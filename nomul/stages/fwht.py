@@ -97,15 +97,19 @@ class FWHT(Registered, Stage):
                 cycle += 1
                 units.append(Register(Tap(f"level{level}", cycle, vector.beat, vector.beats)))
             else:
-                span = 1 << (level - self.lane_levels)
+                span = self.span(level)
                 cycle += span + 1
                 units.append(DelayFeedback(Tap(f"level{level}", cycle, vector.beat,
                                                vector.beats), span, vector.beats))
         return tuple(units)
 
+    def span(self, level):
+        """The beats between the two inputs of a delay-feedback level's butterflies."""
+        return 1 << (level - self.lane_levels)
+
     def delay_lines(self):
         """``(span in beats, width of one beat)`` of each delay-feedback level."""
-        return [(1 << (level - self.lane_levels), self.input.lanes * self.level_width(level))
+        return [(self.span(level), self.input.lanes * self.level_width(level))
                 for level in range(self.lane_levels, self.levels)]
 
     def state_bits(self):
