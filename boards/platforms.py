@@ -43,15 +43,19 @@ class Board:
     programmer: str        # the tool amaranth-boards flashes it with
     programmer_env: str    # the environment variable that overrides its path
     description: str
+    uart: str | None       # the USB-UART bridge the board link runs through, if any
 
 
 BOARDS = {
     "icebreaker": Board("icebreaker", ICEBreakerPlatform, "up5k", "bin", "iceprog",
-                        "ICEPROG", "iCEBreaker (iCE40UP5K, 12 MHz)"),
+                        "ICEPROG", "iCEBreaker (iCE40UP5K, 12 MHz)",
+                        "FTDI FT2232H channel B (up to 12 Mbaud)"),
     "ulx3s": Board("ulx3s", ULX3SPlatform, "ecp5-85k", "bit", "openFPGALoader",
-                   "OPENFPGALOADER", "ULX3S 85F (LFE5U-85F, 25 MHz)"),
+                   "OPENFPGALOADER", "ULX3S 85F (LFE5U-85F, 25 MHz)",
+                   "FTDI FT231X (up to 3 Mbaud)"),
     "orangecrab": Board("orangecrab", OrangeCrabPlatform, "ecp5-25k", "bit", "dfu-util",
-                        "DFU_UTIL", "OrangeCrab r0.2 25F (LFE5U-25F, 48 MHz)"),
+                        "DFU_UTIL", "OrangeCrab r0.2 25F (LFE5U-25F, 48 MHz)",
+                         None),
 }
 
 

@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from amaranth.sim import Simulator
 
 from nomul.boards import selftest
@@ -11,7 +12,8 @@ from nomul.cli import main
 from nomul.design import load_design, parse_design
 from nomul.golden.functional import run
 
-FWHT16 = Path(__file__).parent.parent / "examples/fwht16_wrap.toml"
+EXAMPLES = Path(__file__).parent.parent / "examples"
+FWHT16 = EXAMPLES / "fwht16_wrap.toml"
 
 
 def small():
@@ -94,14 +96,37 @@ def test_selftest_checksum_depends_on_every_output():
     assert selftest.expected_checksum(design, 30) != selftest.expected_checksum(design, 31)
 
 
-def test_icebreaker_bitstream(tmp_path):
+def test_icebreaker_selftest_bitstream(tmp_path):
     result = build_board(load_design(FWHT16), "icebreaker", tmp_path, vectors=256,
-                         progress=lambda line: None)
+                         progress=lambda line: None, image="selftest")
     assert Path(result.bitstream).stat().st_size > 100_000
     assert result.logic_cells_available == 5280 and 0 < result.logic_cells < 5280
     assert result.fmax_mhz > 12
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["expected_checksum"] == f"{selftest.expected_checksum(load_design(FWHT16), 256):08x}"
+
+
+def test_icebreaker_link_bitstream_of_a_streaming_classifier(tmp_path):
+    design = load_design(EXAMPLES / "hd_classifier64_stream.toml")
+    result = build_board(design, "icebreaker", tmp_path, progress=lambda line: None)
+    assert (result.image, result.baud) == ("link", 1_000_000)
+    assert Path(result.bitstream).stat().st_size > 100_000
+    assert 0 < result.logic_cells < 5280 and result.fmax_mhz > 12
+
+
+def test_ulx3s_link_bitstream(tmp_path):
+    result = build_board(load_design(FWHT16), "ulx3s", tmp_path, progress=lambda line: None)
+    assert result.image == "link" and Path(result.bitstream).stat().st_size > 100_000
+    assert result.fmax_mhz > 25
+
+
+def test_link_image_needs_a_uart_and_a_baud_the_clock_carries(tmp_path):
+    with pytest.raises(ValueError, match=r"^the orangecrab has no USB-UART for the board "
+                                         r"link; build its self-test image"):
+        build_board(load_design(FWHT16), "orangecrab", tmp_path, image="link")
+    with pytest.raises(ValueError, match=r"^baud 3000000: a 12 MHz clock carries at most"):
+        build_board(load_design(FWHT16), "icebreaker", tmp_path, baud=3_000_000)
+    assert not list(tmp_path.iterdir())
 
 
 def test_design_too_big_for_the_board(tmp_path, capsys):
