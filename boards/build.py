@@ -11,10 +11,9 @@ from pathlib import Path
 
 from amaranth import Elaboratable, Module
 from amaranth.lib import io
-from amaranth.build.run import LocalBuildProducts
 
 from ..files import prepare_work_folder, write_files
-from .platforms import BOARDS, programmer_missing, toolchain_environment
+from .platforms import BOARDS, toolchain_environment
 from .link import DEFAULT_BAUD, LinkTop
 from .selftest import SelfTest
 from .synth import TARGETS, ToolError, explain_failure
@@ -123,7 +122,7 @@ def build_board(design, board_name, out_dir=None, vectors=4096, program=False,
     """Builds ``image`` (``"link"``, the default on boards with a USB-UART, or
     ``"selftest"``) of ``design`` for ``board_name`` (a key of :data:`BOARDS`) into
     ``out_dir``: the link at ``baud``, or the self-test of ``vectors`` vectors; flashes it
-    with ``program``. Returns a :class:`BuildResult` and writes ``report.json``. Raises
+    with ``program`` (:func:`nomul.host.flash`, which raises ``FlashError``). Returns a :class:`BuildResult` and writes ``report.json``. Raises
     ``ValueError`` for an image or baud rate the board cannot take and
     :class:`ToolError` when a tool is missing or fails, or the design does not fit."""
     board = BOARDS[board_name]
@@ -138,9 +137,8 @@ def build_board(design, board_name, out_dir=None, vectors=4096, program=False,
     out_dir = prepare_work_folder(out_dir or Path("build") / "board" / f"{design.name}-{board.name}",
                                   "build folder")
     if program:
-        missing = programmer_missing(board)
-        if missing:
-            raise ToolError(missing)
+        from ..host import loader
+        loader()                                    # names a missing openFPGALoader first
     if image == "selftest":
         progress(f"self-test: predicting the checksum of {vectors} vectors with the golden model")
         top = SelfTestTop(design, vectors)
@@ -162,7 +160,6 @@ def build_board(design, board_name, out_dir=None, vectors=4096, program=False,
                         f"{explain_failure(log, TARGETS[board.target], out_dir / f'{design.name}.tim')} "
                         f"(log: {log})")
     progress(f"built in {time.perf_counter() - start:.0f} s")
-    products = LocalBuildProducts(str(out_dir))
     report = json.loads((out_dir / f"{design.name}_report.json").read_text())
     family = "ice40" if board.target in ("up5k", "hx8k") else "ecp5"
     cells, available, ffs = _utilization(report, family)
@@ -182,6 +179,6 @@ def build_board(design, board_name, out_dir=None, vectors=4096, program=False,
     write_files({out_dir / "report.json": json.dumps(asdict(result), indent=2) + "\n"},
                 force=True)
     if program:
-        progress(f"programming the {board.name} with {board.programmer} ...")
-        platform.toolchain_program(products, design.name)
+        from ..host import flash
+        flash(result.bitstream, board.name, progress)
     return result

