@@ -452,10 +452,15 @@ def _rate(text):
 def _virtual_board(args):
     design = load_design(args.design)
     _check_seed(args.seed, SEED_MAX, "2**64-1")
-    from .boards.virtual import serve
+    from .boards.virtual import VirtualBoardError, serve
+    from .sim.verilated import BuildError
     progress = lambda line: print(f"  {line}", file=sys.stderr, flush=True)
-    return serve(design, board=args.board, faults=args.faults, seed=args.seed,
-                 work=args.work, force=args.force, progress=progress) or 0
+    try:
+        return serve(design, board=args.board, faults=args.faults, seed=args.seed,
+                     work=args.work, force=args.force, progress=progress) or 0
+    except (BuildError, VirtualBoardError) as error:
+        print(f"nomul: error: {error}", file=sys.stderr)
+        return 1
 
 
 def format_synth(result, target):

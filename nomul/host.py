@@ -429,9 +429,11 @@ class _Transfer:
         elif not any(sent.seq == expected for sent in self.inflight):
             # The board expects a frame the host has not sent: it was reset. (While a
             # frame numbered `expected` is still on the line, its answer comes first.)
-            self.base = (expected - self.oldest) % SEQ_MODULUS
+            base = (expected - self.oldest) % SEQ_MODULUS
+            if base != self.base:           # else it only asks for the oldest again
+                self.base = base
+                self.stats["resets"] += 1
             self.next = self.high = self.oldest
-            self.stats["resets"] += 1
 
     def _refused(self, code, seq):
         index = self.index(seq)

@@ -6,8 +6,6 @@ reset; a real serial port on a pseudo-terminal; and the commands nomul run and f
 
 import random
 import struct
-import sys
-import types
 import zlib
 from pathlib import Path
 
@@ -443,9 +441,9 @@ def test_virtual_board_checks_its_arguments_then_serves(capsys, monkeypatch):
     fails(capsys, ["virtual-board", hd, "--seed", "-1"],
           "--seed -1: must be an integer from 0 to 2**64-1")
     calls = []
-    fake = types.ModuleType("nomul.boards.virtual")
-    fake.serve = lambda design, **options: calls.append((design.name, options))
-    monkeypatch.setitem(sys.modules, "nomul.boards.virtual", fake)
+    from nomul.boards import virtual
+    monkeypatch.setattr(virtual, "serve",
+                        lambda design, **options: calls.append((design.name, options)))
     assert main(["virtual-board", hd, "--board", "ulx3s", "--faults", "0.01", "--seed",
                  "9"]) == 0
     (name, options), = calls

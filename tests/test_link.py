@@ -5,7 +5,7 @@ import random
 
 import numpy as np
 import pytest
-from amaranth import Module, Signal
+from amaranth import Module
 from amaranth.lib.memory import Memory
 from amaranth.sim import Simulator
 from cobs import cobs
