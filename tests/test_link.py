@@ -2,6 +2,7 @@
 (nomul/protocol.py: the ``cobs`` package and zlib's CRC-32), in Amaranth's simulator."""
 
 import random
+import struct
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ from cobs import cobs
 
 from nomul import protocol
 from nomul.boards.cobs import CobsDecoder, CobsEncoder
-from nomul.boards.link import LinkTop
+from nomul.boards.link import FrameReceiver, LinkTop
 from nomul.boards.uart import UARTReceiver, UARTTransmitter, cycles_per_bit
 from nomul.design import load_design
 from nomul.golden.functional import run
@@ -201,6 +202,42 @@ def test_cobs_encoder_matches_the_cobs_package():
 
     simulate(m, bench)
     assert outputs == [cobs.encode(frame) + b"\0" for frame in frames]
+
+
+def test_frame_receiver_checks_the_crc_of_random_frames_as_zlib_does():
+    rng = random.Random(6)
+    cases = []
+    for k in range(30):
+        payload = bytes(rng.randrange(256) for _ in range(rng.randrange(0, 40)))
+        body = bytearray(protocol.body(rng.choice([1, 2, 7]), rng.randrange(1 << 16), payload))
+        intact = k % 2 == 0
+        if not intact:
+            body[rng.randrange(len(body))] ^= 1 << rng.randrange(8)
+        cases.append((bytes(body), intact))
+    dut = FrameReceiver(64)
+    verdicts = []
+
+    async def bench(ctx):
+        for body, _ in cases:
+            for item in [{"data": byte, "end": 0, "bad": 0} for byte in body] + [
+                    {"data": 0, "end": 1, "bad": 0}]:
+                ctx.set(dut.i.payload, item)
+                ctx.set(dut.i.valid, 1)
+                _, _, accepted, crc_error, malformed = await ctx.tick().sample(
+                    dut.accepted, dut.crc_error, dut.malformed)
+            verdicts.append((accepted, crc_error, malformed))
+            header = (ctx.get(dut.frame_type), ctx.get(dut.seq), ctx.get(dut.length))
+            if accepted:
+                assert header == struct.unpack_from("<BHH", body)
+            ctx.set(dut.i.valid, 0)
+            ctx.set(dut.release, 1)
+            await ctx.tick()
+            ctx.set(dut.release, 0)
+
+    simulate(dut, bench)
+    for (body, intact), (accepted, crc_error, malformed) in zip(cases, verdicts):
+        assert accepted == intact == (protocol.crc32(body) == 0x2144DF1C)
+        assert intact or crc_error or malformed      # a flipped length field: malformed
 
 
 # --- the whole board top, bit level, in Amaranth ----------------------------------------
