@@ -48,6 +48,7 @@ bench: setup
 	$(PY) bench/synth_fwht.py
 	$(PY) bench/synth_xnor.py
 	$(PY) bench/streaming.py
+	$(PY) bench/link.py
 
 # 1,000,000 vectors through the fastest simulator, every register compared (about 20 min).
 soak: setup
