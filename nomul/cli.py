@@ -135,6 +135,8 @@ def _sim(args):
     from .sim.patterns import stall_patterns
     design = load_design(args.design)
     _check_seed(args.seed, SEED_MAX, "2**64-1")
+    if args.simulator == "fast":
+        return _sim_fast(args, design)
     long_stall = 2 * design.latency + 5
     # Enough cycles for every beat at the chosen duty ratios (both may stall one beat).
     cycles_per_beat = 1.3 / (args.in_duty * args.out_duty)
@@ -195,6 +197,56 @@ def _sim(args):
         return 1
     if report.vectors != args.vectors:
         print(f"only {report.vectors} of {args.vectors} vectors came out in {cycles} cycles")
+        return 1
+    return 0
+
+
+MAX_FAST_VECTORS = 1 << 32
+
+
+def _sim_fast(args, design):
+    """``nomul sim --simulator fast``: the compiled lane, in chunks (:mod:`nomul.sim.fast`)."""
+    from .sim import fast
+    from .sim.cocotb_runner import verilator_setup
+    from .sim.verilated import BuildError, check_compiler
+    if not 1 <= args.vectors <= MAX_FAST_VECTORS:
+        raise UsageError(f"--vectors {args.vectors}: must be from 1 to {MAX_FAST_VECTORS}")
+    if args.waves is not None:
+        raise UsageError("--waves: the fast simulator writes a waveform (VCD) of the failing "
+                         "chunk by itself, into --work")
+    check_compiler("the compiled lane", verilator_setup()[1])
+    work = prepare_work_folder(Path(args.work if args.work is not None
+                                    else f"build/nomul-sim/{design.name}-fast"),
+                               "--work", args.force or args.work is None)
+    print(f"simulating {design.name} with fast (Verilator, compiled): {args.vectors} random "
+          f"vectors in chunks, seed {args.seed}", file=sys.stderr, flush=True)
+    from .host import Progress
+    status = Progress()
+    try:
+        report = fast.run(design, fast.random_chunks(design, args.vectors, args.seed,
+                                                     args.in_duty, args.out_duty),
+                          work, progress=lambda line: print(f"  {line}", file=sys.stderr,
+                                                             flush=True),
+                          counted=lambda done: status(done, args.vectors))
+    except (BuildError, RuntimeError) as error:
+        status.end()
+        print(f"nomul: error: {error}", file=sys.stderr)
+        return 1
+    status.end()
+    simulated = report.seconds - report.timing["build"]
+    print(f"{design.name}: {report.vectors} of {args.vectors} vectors out, "
+          f"{report.registers} registers compared on each of {report.cycles} cycles, "
+          f"{'1 mismatch' if report.mismatch else '0 mismatches'}, "
+          f"{report.vectors / max(simulated, 1e-9):.0f} vectors/s after a "
+          f"{report.timing['build']:.0f} s build (fast)")
+    if report.mismatch:
+        print(f"first mismatch: {report.mismatch} (seed {args.seed})")
+        if report.waves:
+            print(f"waveform: {report.waves}")
+            print(f"GTKWave save file (ports and taps): {work / (design.name + '.gtkw')}")
+        return 1
+    if report.vectors != args.vectors:
+        print(f"only {report.vectors} of {args.vectors} vectors came out")
         return 1
     return 0
 
@@ -546,10 +598,12 @@ def _parser():
                      help="random vectors to send (default 200)")
     sub.add_argument("--seed", type=int, default=1, metavar="S",
                      help="seed of the vectors and stall patterns (default 1)")
-    sub.add_argument("--simulator", choices=["icarus", "verilator", "amaranth"],
+    sub.add_argument("--simulator", choices=["icarus", "verilator", "amaranth", "fast"],
                      default="icarus",
                      help="icarus or verilator: the generated Verilog under cocotb; amaranth: "
-                          "the Amaranth model in Amaranth's simulator (default icarus)")
+                          "the Amaranth model in Amaranth's simulator; fast: the generated "
+                          "Verilog compiled by Verilator, for millions of vectors (default "
+                          "icarus)")
     sub.add_argument("--in-duty", type=_duty, default=0.8, metavar="P",
                      help="share of cycles the source offers a beat (default 0.8)")
     sub.add_argument("--out-duty", type=_duty, default=0.8, metavar="P",
