@@ -22,10 +22,10 @@ from ..golden import cycle
 from ..files import prepare_work_folder, write_files
 from ..tools import ToolMissing, require_module
 from ..verilog import write
-from .amaranth_sim import Observed, Report, beat_payloads, compare
+from .amaranth_sim import Observed, Report, compare
 
 __all__ = ["SIMULATORS", "SimulatorMissing", "verilator_setup", "simulator_environment",
-           "observe", "check"]
+           "build_and_test", "observe", "check"]
 
 SIMULATORS = ("icarus", "verilator")
 # cocotb 2.x needs Verilator 5.036 or newer.
@@ -96,47 +96,84 @@ def _gtkwave_save(path, waves, manifest):
     write_files({path: "\n".join(lines) + "\n"}, force=True)
 
 
-def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
+def _last_error(log):
+    """``": <the last error line of the log>"``, or ``""``."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    errors = [line.strip() for line in lines if "Error" in line and ":" in line]
+    return f": {errors[-1]}" if errors else ""
+
+
+def build_and_test(sources, toplevel, test_module, work, simulator, *, waves=False,
+                   extra_env=None, build_args=(), testcase=None, seed=None):
+    """Builds the Verilog files ``sources`` (top module ``toplevel``) with cocotb's runner
+    for ``simulator`` in ``work/build_<simulator>`` (``_waves`` added with ``waves``) and
+    runs the cocotb tests of the module ``test_module`` in ``work``; returns ``(results
+    file, log file)``: the JUnit XML that cocotb wrote and the simulator's output. A failed
+    test is in the results, not an exception. Verilator builds get the warnings that nomul's
+    lint waives, with the same reasons (:mod:`nomul.sim.lint`). Raises
+    :class:`SimulatorMissing`, or ``RuntimeError`` naming the log when the build fails or
+    the simulation ends without results."""
     env = simulator_environment(simulator)
     from cocotb_tools.runner import get_runner
-    samples = work / "samples.npz"
-    samples.unlink(missing_ok=True)
-    run_file = work / "run.json"
-    write_files({run_file: json.dumps({"manifest": str(manifest_path),
-                                       "stimulus": str(stimulus), "samples": str(samples)})},
-                force=True)
+    work = Path(work)
     build_dir = work / f"build_{simulator}{'_waves' if waves else ''}"
+    log, results = work / f"{simulator}.log", work / "results.xml"
+    results.unlink(missing_ok=True)
+    # The runner looks tools up in this process's PATH, and lets this process's environment
+    # override the extra_env it is given.
+    env.update(extra_env or {})
     saved = {key: os.environ.get(key) for key in env}
-    os.environ.update(env)   # the runner looks tools up in this process's PATH
+    os.environ.update(env)
     try:
         runner = get_runner(simulator)
         runner.log.setLevel(logging.ERROR)   # not "Skipping compilation" on every run
-        log = work / f"{simulator}.log"
-        extra = {}
-        if simulator == "verilator":   # the warnings lint waives, with the same reasons
+        arguments = [str(argument) for argument in build_args]
+        if simulator == "verilator":
             from .lint import write_waivers
-            extra["build_args"] = [str(write_waivers(work / "waivers.vlt"))]
-        runner.build(sources=[verilog], hdl_toplevel=design.name, build_dir=build_dir,
-                     timescale=("1ns", "1ps"), waves=waves, log_file=log, **extra)
-        runner.test(test_module="nomul.sim.cocotb_bench", hdl_toplevel=design.name,
-                    build_dir=build_dir, test_dir=work, waves=waves,
-                    extra_env={"NOMUL_COCOTB_RUN": str(run_file), **env},
-                    results_xml=str(work / "results.xml"), log_file=log)
-    except (subprocess.CalledProcessError, SystemExit) as error:
-        raise RuntimeError(f"{simulator} failed ({error}); see {work / (simulator + '.log')}") from None
+            arguments.insert(0, str(write_waivers(work / "waivers.vlt")))
+        try:
+            runner.build(sources=[Path(source) for source in sources], hdl_toplevel=toplevel,
+                         build_dir=build_dir, timescale=("1ns", "1ps"), waves=waves,
+                         log_file=log, build_args=arguments)
+        except (subprocess.CalledProcessError, RuntimeError, SystemExit) as error:
+            raise RuntimeError(f"{simulator} could not build {toplevel} "
+                               f"({error}){_last_error(log)}; see {log}") from None
+        try:
+            runner.test(test_module=test_module, hdl_toplevel=toplevel, build_dir=build_dir,
+                        test_dir=work, waves=waves, extra_env=env,
+                        results_xml=str(results), log_file=log, testcase=testcase,
+                        seed=seed)
+        except (subprocess.CalledProcessError, RuntimeError, SystemExit):
+            pass        # failed tests (the runner exits under pytest): the results say
     finally:
         for key, value in saved.items():
             if value is None:
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
+    if not results.exists():
+        raise RuntimeError(f"{simulator} stopped before the cocotb tests ended"
+                           f"{_last_error(log)}; see {log}")
+    return results, log
+
+
+def _run(design, verilog, manifest_path, stimulus, work, simulator, waves):
+    samples = work / "samples.npz"
+    samples.unlink(missing_ok=True)
+    run_file = work / "run.json"
+    write_files({run_file: json.dumps({"manifest": str(manifest_path),
+                                       "stimulus": str(stimulus), "samples": str(samples)})},
+                force=True)
+    _, log = build_and_test([verilog], design.name, "nomul.sim.cocotb_bench", work, simulator,
+                            waves=waves, extra_env={"NOMUL_COCOTB_RUN": str(run_file)})
     if not samples.exists():
-        errors = [line.strip() for line in log.read_text(errors="replace").splitlines()
-                  if "Error" in line and ":" in line]
-        reason = f": {errors[-1]}" if errors else ""
-        raise RuntimeError(f"the cocotb testbench did not finish{reason}; see {log}")
+        raise RuntimeError(f"the cocotb testbench did not finish{_last_error(log)}; see {log}")
     waves_file = None
     if waves:
+        build_dir = work / f"build_{simulator}_waves"
         found = sorted(build_dir.glob("*.fst")) + sorted(build_dir.glob("*.vcd"))
         waves_file = found[0] if found else None
     return samples, waves_file
@@ -160,16 +197,15 @@ def observe(design, vectors, in_valid, out_ready, reset=None, simulator="icarus"
 
     ``work`` is the folder for the Verilog, manifest, build and logs (default
     ``build/cocotb/<name>``; nomul marks it as its own and refuses a folder of other
-    files, see :func:`nomul.files.prepare_work_folder`). ``verilog`` names Verilog to run instead of generating it
-    (it must have the ports and taps of the design's manifest)."""
+    files, see :func:`nomul.files.prepare_work_folder`). ``verilog`` names Verilog to run
+    instead of generating it (it must have the ports and taps of the design's manifest)."""
     simulator_environment(simulator)   # a missing tool is named before anything is written
     work = prepare_work_folder(work or Path("build") / "cocotb" / design.name, "work folder")
     generated, manifest_path = write(design, work)
     manifest = json.loads(manifest_path.read_text())
     cycles = len(in_valid)
     stimulus, packed = work / "stimulus.npz", io.BytesIO()
-    np.savez(packed,
-             payloads=np.array([f"{p:x}" for p in beat_payloads(design, vectors)]),
+    np.savez(packed, vectors=np.asarray(vectors, dtype=np.int64).reshape(-1, design.n),
              in_valid=np.asarray(in_valid, bool), out_ready=np.asarray(out_ready, bool),
              reset=np.zeros(cycles, bool) if reset is None else np.asarray(reset, bool))
     write_files({stimulus: packed.getvalue()}, force=True)
