@@ -84,6 +84,11 @@ class _Unit:
 
     def __init__(self, spec):
         self.spec = spec
+        if isinstance(spec, Skid):
+            self.out_name = spec.main.name
+        else:
+            self.out_name = (spec.result if isinstance(spec, Fold) else spec.tap).name
+        self.step = {Register: self._register, Fold: self._fold}.get(type(spec), self._delay)
         self.clear()
 
     def clear(self):
@@ -100,10 +105,7 @@ class _Unit:
 
     @property
     def out(self):
-        if isinstance(self.spec, Skid):
-            return self.held[self.spec.main.name]
-        tap = self.spec.result if isinstance(self.spec, Fold) else self.spec.tap
-        return self.held[tap.name]
+        return self.held[self.out_name]
 
     def skid_step(self, item, ready_out):
         """A skid buffer's step, every cycle: ``item`` is what the core's last register
@@ -119,21 +121,22 @@ class _Unit:
             self.held[spare] = item
         return takes
 
-    def step(self, item):
-        spec = self.spec
-        if isinstance(spec, Register):
-            self.held[spec.tap.name] = item
-        elif isinstance(spec, Fold):
-            result = None
-            if item is not None:
-                k, b = item
-                if b == spec.beats - 1:
-                    result, self.held[spec.partial.name] = (k, 0), None
-                else:
-                    self.held[spec.partial.name] = item
-            self.held[spec.result.name] = result
-        else:
-            self.held[spec.tap.name] = self._butterfly(item)
+    # step(item): the unit's step on a cycle its stage advances, chosen by kind.
+    def _register(self, item):
+        self.held[self.out_name] = item
+
+    def _fold(self, item):
+        spec, result = self.spec, None
+        if item is not None:
+            k, b = item
+            if b == spec.beats - 1:
+                result, self.held[spec.partial.name] = (k, 0), None
+            else:
+                self.held[spec.partial.name] = item
+        self.held[spec.result.name] = result
+
+    def _delay(self, item):
+        self.held[self.out_name] = self._butterfly(item)
 
     def _butterfly(self, item):
         span = self.spec.span
@@ -214,10 +217,6 @@ class _StageModel:
                 self.vector = out[0]
                 self.phase = (self.phase + 1) % self.pad.beats_out
 
-    def holding(self):
-        return {name: item for unit in self.units + ([self.skid] if self.skid else [])
-                for name, item in unit.held.items()}
-
 
 def simulate(design, vectors, in_valid, out_ready, reset=None):
     """The trace of ``design`` fed ``vectors`` under the given per-cycle patterns.
@@ -235,7 +234,13 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
     models = [_StageModel(stage) for stage in design.stages]
     taps = {f"{stage.instance}.{tap.name}": (model, tap.name, tap.beats)
             for stage, model in zip(design.stages, models) for tap in stage.taps}
-    tap_index = {name: np.full(cycles, -1, np.int64) for name in taps}
+    # Where each tap's item lives: the held dict of its unit (units keep their dicts).
+    holders = []
+    for name, (model, tap, beats) in taps.items():
+        unit = next(u for u in model.units + ([model.skid] if model.skid else [])
+                    if tap in u.held)
+        holders.append((unit, tap, beats))
+    tap_index = [[-1] * cycles for _ in taps]
     in_ready = np.zeros(cycles, bool)
     accepted = np.full(cycles, -1, np.int64)
     out_index = np.full(cycles, -1, np.int64)
@@ -245,12 +250,10 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
 
     position = 0
     for t in range(cycles):
-        held = {}
-        for model in models:
-            held[model] = model.holding()
-        for name, (model, tap, beats) in taps.items():
-            item = held[model][tap]
-            tap_index[name][t] = -1 if item is None else item[0] * beats + item[1]
+        for column, (unit, tap, beats) in zip(tap_index, holders):
+            item = unit.held[tap]
+            if item is not None:
+                column[t] = item[0] * beats + item[1]
         offered = (divmod(position, beats_in)
                    if in_valid[t] and position < total else None)
 
@@ -284,7 +287,8 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
     def beats_of(values, beats):
         return values.reshape(len(values) * beats, values.shape[1] // beats)
 
-    traces = {name: TapTrace(name, tap_index[name], beats_of(tap_values[name], beats))
-              for name, (_, _, beats) in taps.items()}
+    traces = {name: TapTrace(name, np.array(column, np.int64),
+                             beats_of(tap_values[name], beats))
+              for column, (name, (_, _, beats)) in zip(tap_index, taps.items())}
     output = TapTrace("output", out_index, beats_of(out_values, beats_out))
     return Trace(in_ready, accepted, output, delivered, traces, beats_out)
