@@ -25,7 +25,7 @@ from ..golden import cycle
 from ..packing import unpack
 from ..verilog import write
 from . import verilated
-from .amaranth_sim import Report, _which, beat_payloads
+from .amaranth_sim import Report, _which
 from .patterns import stall_patterns
 
 __all__ = ["Layout", "layout", "wrapper_verilog", "driver_source", "build", "check", "run",
@@ -121,14 +121,12 @@ def build(design, work, progress=None, verilog=None, waves=False):
 
 
 def _stimulus(path, design, vectors, in_valid, out_ready, reset):
-    words = layout(design).in_words
-    payloads = beat_payloads(design, vectors)
-    data = np.zeros((len(payloads), words), np.uint32)
-    for k, payload in enumerate(payloads):
-        data[k] = np.frombuffer(payload.to_bytes(4 * words, "little"), "<u4")
+    beat = design.input.beat
+    data = _pack(np.asarray(vectors, np.int64).reshape(-1, beat.elements), beat)
+    words = data.shape[1]
     control = (np.asarray(reset, np.uint8) | np.asarray(in_valid, np.uint8) << 1
                | np.asarray(out_ready, np.uint8) << 2)
-    head = np.array([MAGIC, len(control), len(payloads), words, design.input.beats], "<u4")
+    head = np.array([MAGIC, len(control), len(data), words, design.input.beats], "<u4")
     Path(path).write_bytes(head.tobytes() + control.astype(np.uint8).tobytes()
                            + data.astype("<u4").tobytes())
 
