@@ -491,16 +491,6 @@ def _flash(args):
     return 0
 
 
-def _rate(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 0.1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0 to 0.1, not {text!r}")
-    return value
-
-
 def _virtual_board(args):
     design = load_design(args.design)
     _check_seed(args.seed, SEED_MAX, "2**64-1")
@@ -540,14 +530,18 @@ def format_synth(result, target):
     return "\n".join(lines)
 
 
-def _duty(text):
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1
-    if not 0.01 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a number from 0.01 to 1, not {text!r}")
-    return value
+def _number(lo, hi):
+    """An argparse type: a number from ``lo`` to ``hi``."""
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = lo - 1
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be a number from {lo:g} to {hi:g}, "
+                                             f"not {text!r}")
+        return value
+    return parse
 
 
 def _parser():
@@ -604,9 +598,9 @@ def _parser():
                           "the Amaranth model in Amaranth's simulator; fast: the generated "
                           "Verilog compiled by Verilator, for millions of vectors (default "
                           "icarus)")
-    sub.add_argument("--in-duty", type=_duty, default=0.8, metavar="P",
+    sub.add_argument("--in-duty", type=_number(0.01, 1), default=0.8, metavar="P",
                      help="share of cycles the source offers a beat (default 0.8)")
-    sub.add_argument("--out-duty", type=_duty, default=0.8, metavar="P",
+    sub.add_argument("--out-duty", type=_number(0.01, 1), default=0.8, metavar="P",
                      help="share of cycles the sink is ready (default 0.8)")
     sub.add_argument("--waves", metavar="FILE",
                      help="write the waveform to FILE (FST from icarus, VCD otherwise); "
@@ -728,7 +722,7 @@ def _parser():
     sub.add_argument("--board", choices=["icebreaker", "ulx3s"], default="icebreaker",
                      help="the board whose clock and image are simulated (default "
                           "icebreaker)")
-    sub.add_argument("--faults", type=_rate, default=0.0, metavar="RATE",
+    sub.add_argument("--faults", type=_number(0, 0.1), default=0.0, metavar="RATE",
                      help="share of bytes on the line to corrupt, drop or garble, and one "
                           "board reset (default 0: a clean line)")
     sub.add_argument("--seed", type=int, default=1, metavar="S",

@@ -21,7 +21,7 @@ def fails(capsys, argv, message):
 
 
 @pytest.mark.parametrize("command", ["info", "verilog", "golden", "sim", "synth", "build",
-                                     "sweep"])
+                                     "sweep", "run", "flash", "virtual-board"])
 def test_help_says_what_and_gives_an_example(command, capsys):
     with pytest.raises(SystemExit) as exit:
         main([command, "--help"])

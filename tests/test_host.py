@@ -298,14 +298,6 @@ def test_ports_that_cannot_be_opened(tmp_path):
 
 # --- nomul run, flash, virtual-board ------------------------------------------------------
 
-@pytest.mark.parametrize("command", ["run", "flash", "virtual-board"])
-def test_help_says_what_and_gives_an_example(command, capsys):
-    with pytest.raises(SystemExit) as exit:
-        main([command, "--help"])
-    assert exit.value.code == 0
-    assert f"example: nomul {command} " in capsys.readouterr().out
-
-
 def test_run_bad_input(capsys, tmp_path):
     hd = str(HD)
     fails(capsys, ["run", hd],
