@@ -10,7 +10,7 @@ design beat by beat and the results written, with header and CRC, into one of
 is answered again from its slot.
 """
 
-from amaranth import Array, Cat, Const, Module, Signal, Value
+from amaranth import Array, Cat, Const, Module, Mux, Signal, Value
 from amaranth.lib import crc, data, stream, wiring
 from amaranth.lib.fifo import SyncFIFOBuffered
 from amaranth.lib.memory import Memory
@@ -205,7 +205,12 @@ class LinkTop(wiring.Component):
             m.d.comb += [slot_write.data.eq(byte), slot_write.en.eq(1)]
             m.d.sync += offset.eq(offset + 1)
 
-        identity = Array(Const(byte, 8) for byte in self.identity)
+        # The identity's fixed bytes in a ROM, read a cycle ahead: in HEADER (address 0)
+        # for the first, then one byte ahead of the write.
+        m.submodules.identity = identity = Memory(shape=8, depth=len(self.identity),
+                                                  init=self.identity)
+        identity_read = identity.read_port()
+        writing_identity = Signal()
         live = {Identity.NEXT_SEQ_OFFSET: next_seq[:8],
                 Identity.NEXT_SEQ_OFFSET + 1: next_seq[8:]}
         for k, name in enumerate(protocol.COUNTERS):
@@ -213,7 +218,8 @@ class LinkTop(wiring.Component):
             live[Identity.COUNTERS_OFFSET + 2 * k + 1] = counters[name][8:]
         identity_byte = Signal(8)
         index = offset - protocol.HEADER
-        m.d.comb += identity_byte.eq(identity[index])
+        m.d.comb += [identity_read.addr.eq(Mux(writing_identity, index + 1, 0)),
+                     identity_byte.eq(identity_read.data)]
         with m.Switch(index):
             for position, value in live.items():
                 with m.Case(position):
@@ -278,6 +284,7 @@ class LinkTop(wiring.Component):
                     with m.Else():
                         m.next = "RESULTS"
             with m.State("IDENTITY"):
+                m.d.comb += writing_identity.eq(1)
                 write(identity_byte)
                 with m.If(offset == protocol.HEADER + len(self.identity) - 1):
                     m.next = "CRC"
