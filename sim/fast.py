@@ -6,16 +6,20 @@ which numpy compares, vectorized, with the cycle-level golden model.
 A run is cut into chunks of about :data:`CHUNK_CYCLES` cycles. Each chunk is simulated by
 a fresh driver process (the design starts empty, as the cycle model does) from its own
 vectors and stall patterns, drawn from the seed and the chunk's number, so a failing
-chunk can be run again on its own. While the driver simulates one chunk, Python runs
-the cycle model and compares the chunk before it. On a mismatch the failing chunk is run
+chunk can be run again on its own. Worker processes take a chunk each: while its driver
+simulates, the worker runs the cycle model, then compares. On a mismatch the failing chunk is run
 again, up to a few cycles past the mismatch, by a driver built with waveform output
 (VCD), beside a GTKWave save file of the ports and taps.
 """
 
+import os
 import subprocess
 import time
+from collections import deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from importlib.resources import files
+from multiprocessing import get_context
 from pathlib import Path
 
 import numpy as np
@@ -215,37 +219,53 @@ def _gtkwave_save(path, waves, design):
     write_files({path: "\n".join(lines) + "\n"}, force=True)
 
 
-class _Chunk:
-    """One chunk's stimulus, written to disk, and its driver process."""
+def _check_chunk(design, chunk, index, start, work, executable, plan):
+    """Simulates one chunk (a fresh driver process) while the cycle model runs, and
+    compares them; ``(found, cycles, vectors out, timing)`` where ``found`` is
+    :func:`first_mismatch`'s answer with cycles counted from ``start``."""
+    vectors, in_valid, out_ready, reset = chunk
+    stimulus = Path(work) / f"chunk{index}.stim"
+    trace_file = Path(work) / f"chunk{index}.trace"
+    timing = {}
+    clock = time.perf_counter()
+    _stimulus(stimulus, design, vectors, in_valid, out_ready, reset)
+    driver = subprocess.Popen([str(executable), str(stimulus), str(trace_file)],
+                              stderr=subprocess.PIPE)
+    try:
+        trace = cycle.simulate(design, vectors, in_valid, out_ready, reset)
+        timing["model"] = time.perf_counter() - clock
+        clock = time.perf_counter()
+        _, error = driver.communicate()
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+            driver.wait()
+        stimulus.unlink(missing_ok=True)
+    timing["simulate"] = time.perf_counter() - clock
+    if driver.returncode != 0:
+        trace_file.unlink(missing_ok=True)
+        raise RuntimeError("the compiled lane's driver failed: "
+                           f"{error.decode(errors='replace').strip() or driver.returncode}")
+    clock = time.perf_counter()
+    records = np.fromfile(trace_file, "<u4").reshape(len(in_valid), plan.record_words)
+    trace_file.unlink()
+    timing["read"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    found = first_mismatch(design, trace, records, start)
+    timing["compare"] = time.perf_counter() - clock
+    return found, trace.cycles, trace.vectors_out, timing
 
-    def __init__(self, index, design, vectors, in_valid, out_ready, reset, work, executable):
-        self.index, self.vectors = index, vectors
-        self.in_valid, self.out_ready, self.reset = in_valid, out_ready, reset
-        self.stimulus = Path(work) / f"chunk{index % 2}.stim"
-        self.trace_file = Path(work) / f"chunk{index % 2}.trace"
-        _stimulus(self.stimulus, design, vectors, in_valid, out_ready, reset)
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen([str(executable), str(self.stimulus),
-                                         str(self.trace_file)], stderr=subprocess.PIPE)
 
-    def wait(self):
-        _, error = self.process.communicate()
-        if self.process.returncode != 0:
-            raise RuntimeError(f"the compiled lane's driver failed: "
-                               f"{error.decode(errors='replace').strip() or self.process.returncode}")
-
-    def records(self, plan):
-        data = np.fromfile(self.trace_file, "<u4")
-        self.trace_file.unlink()
-        return data.reshape(len(self.in_valid), plan.record_words)
-
-
-def run(design, chunks, work=None, verilog=None, progress=None, waves=True, counted=None):
+def run(design, chunks, work=None, verilog=None, progress=None, waves=True, counted=None,
+        workers=None):
     """Runs ``chunks`` (an iterable of ``(vectors, in_valid, out_ready, reset)``, each
     simulated from an empty design) and compares every cycle with the cycle model;
     returns a :class:`FastReport` (stopping at the first mismatch, whose chunk is run
     again with a waveform when ``waves``). ``progress(line)`` hears about builds,
-    ``counted(vectors)`` how many vectors came out right so far."""
+    ``counted(vectors)`` how many vectors came out right so far.
+
+    Chunks are checked by ``workers`` processes (default: two, or one on a machine with
+    one processor), forked from this one, so they see the golden model as it is here."""
     timing = dict(build=0.0, simulate=0.0, model=0.0, read=0.0, compare=0.0)
     started = time.perf_counter()
     work = prepare_work_folder(work or Path("build") / "nomul-sim" / f"{design.name}-fast",
@@ -253,59 +273,52 @@ def run(design, chunks, work=None, verilog=None, progress=None, waves=True, coun
     executable = build(design, work, progress, verilog)
     timing["build"] = time.perf_counter() - started
     plan = layout(design)
-    chunks = iter(chunks)
-    pending = _start(0, design, next(chunks, None), work, executable)
-    cycles = vectors_out = count = 0
+    workers = workers or min(2, os.cpu_count() or 1)
+    cycles = vectors_out = count = start = 0
     mismatch = waves_file = None
-    while pending is not None:
-        current = pending
-        pending = _start(current.index + 1, design, next(chunks, None), work, executable)
-        clock = time.perf_counter()
-        trace = cycle.simulate(design, current.vectors, current.in_valid, current.out_ready,
-                               current.reset)
-        timing["model"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        current.wait()
-        timing["simulate"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        records = current.records(plan)
-        timing["read"] += time.perf_counter() - clock
-        clock = time.perf_counter()
-        found = first_mismatch(design, trace, records, cycles)
-        timing["compare"] += time.perf_counter() - clock
-        count += 1
-        vectors_out += trace.vectors_out
-        if found:
-            at, mismatch = found
-            if pending is not None:
-                pending.process.kill()
-                pending.process.wait()
-            if waves:
-                waves_file = _waves(design, work, current, at - cycles, verilog, progress)
-            cycles += at - cycles + 1
-            break
-        cycles += trace.cycles
-        if counted:
-            counted(vectors_out)
+    in_flight = deque()
+    with ProcessPoolExecutor(workers, mp_context=get_context("fork")) as pool:
+        chunks = iter(enumerate(chunks))
+        while True:
+            while len(in_flight) <= workers:
+                index, chunk = next(chunks, (None, None))
+                if chunk is None:
+                    break
+                in_flight.append((chunk, pool.submit(_check_chunk, design, chunk, index, start,
+                                                     work, executable, plan)))
+                start += len(chunk[1])
+            if not in_flight:
+                break
+            chunk, future = in_flight.popleft()
+            found, chunk_cycles, chunk_vectors, spent = future.result()
+            for key, seconds in spent.items():
+                timing[key] += seconds
+            count += 1
+            vectors_out += chunk_vectors
+            if found:
+                at, mismatch = found
+                for _, later in in_flight:
+                    later.cancel()
+                if waves:
+                    waves_file = _waves(design, work, chunk, at - cycles, verilog, progress)
+                cycles = at + 1
+                break
+            cycles += chunk_cycles
+            if counted:
+                counted(vectors_out)
     registers = sum(len(stage.taps) for stage in design.stages) + 1
     return FastReport(cycles, vectors_out, registers, mismatch,
                       time.perf_counter() - started, waves_file, timing, count)
 
 
-def _start(index, design, chunk, work, executable):
-    if chunk is None:
-        return None
-    return _Chunk(index, design, *chunk, work, executable)
-
-
 def _waves(design, work, chunk, at, verilog, progress):
-    """Runs ``chunk`` again up to a few cycles past cycle ``at`` with VCD output; the
+    """Runs ``chunk`` again up to a few cycles past its cycle ``at`` with VCD output; the
     waveform's path (a GTKWave save file ``<name>.gtkw`` beside it)."""
     executable = build(design, work, progress, verilog, waves=True)
-    end = min(len(chunk.in_valid), at + 8)
+    vectors, in_valid, out_ready, reset = chunk
+    end = min(len(in_valid), at + 8)
     stimulus, trace = Path(work) / "waves.stim", Path(work) / "waves.trace"
-    _stimulus(stimulus, design, chunk.vectors, chunk.in_valid[:end], chunk.out_ready[:end],
-              chunk.reset[:end])
+    _stimulus(stimulus, design, vectors, in_valid[:end], out_ready[:end], reset[:end])
     vcd = Path(work) / f"{design.name}.vcd"
     subprocess.run([str(executable), str(stimulus), str(trace), str(vcd)], check=True,
                    capture_output=True)
