@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 NOMUL  := $(VENV)/bin/nomul
 EXAMPLES := $(wildcard examples/*.toml)
 
-.PHONY: setup system-packages test demo verilog bench soak clean
+.PHONY: setup system-packages test demo verilog bench soak science clean
 
 setup: $(VENV)/.installed system-packages
 
@@ -54,6 +54,10 @@ bench: setup
 # every cycle (about a minute).
 soak: setup
 	$(NOMUL) sim examples/hd_block64.toml --simulator fast --vectors 1000000 --seed 100
+
+# The geometry behind the designs, measured on them: report/science.md (about 3 minutes).
+science: setup
+	$(PY) -m science
 
 clean:
 	rm -rf build out sim_build .pytest_cache .hypothesis
