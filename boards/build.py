@@ -20,13 +20,14 @@ from .synth import TARGETS, ToolError, explain_failure
 from .uart import cycles_per_bit
 
 __all__ = ["SelfTestTop", "LinkBoardTop", "BuildResult", "build_board", "MAX_SELFTEST_VECTORS",
-           "IMAGES"]
+           "SELFTEST_VECTORS", "IMAGES"]
 
 IMAGES = ("link", "selftest")
 
 # The golden model predicts the self-test checksum first: 35 s for a million vectors of
 # binary_classifier on this project's machine.
 MAX_SELFTEST_VECTORS = 1 << 20
+SELFTEST_VECTORS = 4096
 
 
 def _status_leds(m, platform, good, bad, busy, bits=None):
@@ -117,7 +118,7 @@ def default_image(board):
     return "link" if board.uart else "selftest"
 
 
-def build_board(design, board_name, out_dir=None, vectors=4096, program=False,
+def build_board(design, board_name, out_dir=None, vectors=SELFTEST_VECTORS, program=False,
                 progress=print, image=None, baud=DEFAULT_BAUD):
     """Builds ``image`` (``"link"``, the default on boards with a USB-UART, or
     ``"selftest"``) of ``design`` for ``board_name`` (a key of :data:`BOARDS`) into

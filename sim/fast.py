@@ -228,9 +228,13 @@ def _check_chunk(design, chunk, index, start, work, executable, plan):
     trace_file = Path(work) / f"chunk{index}.trace"
     timing = {}
     clock = time.perf_counter()
-    _stimulus(stimulus, design, vectors, in_valid, out_ready, reset)
-    driver = subprocess.Popen([str(executable), str(stimulus), str(trace_file)],
-                              stderr=subprocess.PIPE)
+    try:
+        _stimulus(stimulus, design, vectors, in_valid, out_ready, reset)
+        driver = subprocess.Popen([str(executable), str(stimulus), str(trace_file)],
+                                  stderr=subprocess.PIPE)
+    except OSError as error:
+        stimulus.unlink(missing_ok=True)
+        raise RuntimeError(f"the compiled lane could not start a chunk: {error}") from None
     try:
         trace = cycle.simulate(design, vectors, in_valid, out_ready, reset)
         timing["model"] = time.perf_counter() - clock
@@ -320,9 +324,16 @@ def _waves(design, work, chunk, at, verilog, progress):
     stimulus, trace = Path(work) / "waves.stim", Path(work) / "waves.trace"
     _stimulus(stimulus, design, vectors, in_valid[:end], out_ready[:end], reset[:end])
     vcd = Path(work) / f"{design.name}.vcd"
-    subprocess.run([str(executable), str(stimulus), str(trace), str(vcd)], check=True,
-                   capture_output=True)
-    trace.unlink(missing_ok=True)
+    try:
+        done = subprocess.run([str(executable), str(stimulus), str(trace), str(vcd)],
+                              capture_output=True)
+    except OSError as error:
+        raise RuntimeError(f"the compiled lane's driver could not run: {error}") from None
+    finally:
+        trace.unlink(missing_ok=True)
+    if done.returncode != 0:
+        raise RuntimeError("the compiled lane's driver failed writing the waveform: "
+                           f"{done.stderr.decode(errors='replace').strip() or done.returncode}")
     _gtkwave_save(Path(work) / f"{design.name}.gtkw", vcd, design)
     return vcd
 

@@ -9,7 +9,7 @@
 // out_ready); beats x words u32 of input beat payloads.
 // TRACE: per cycle RECORD_WORDS u32, sampled before the rising edge with the inputs of
 // the cycle applied: flag words (bit 0 i.ready, bit 1 o.valid, bit 2 + k tap k's valid),
-// then o.payload, then each tap's register, each in whole u32 words.
+// then each tap's register, then o.payload, each in whole u32 words.
 // The source offers beat k whenever in_valid is set and beats remain, moves on after a
 // cycle with valid & ready & ~rst, and goes back to the start of its vector on a reset.
 // The model starts from the Verilog's initial values: every valid bit low.

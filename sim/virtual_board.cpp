@@ -105,7 +105,11 @@ class Input {
     // Waits until stdin has something (or ends), then reads it.
     void wait() {
         pollfd fd{0, POLLIN, 0};
-        while (::poll(&fd, 1, -1) < 0 && errno == EINTR && !stop_requested) {}
+        // A finite wait: a stop signal arriving just before poll() is still seen.
+        while (!stop_requested) {
+            const int ready = ::poll(&fd, 1, 200);
+            if (ready > 0 || (ready < 0 && errno != EINTR)) break;
+        }
         read_some();
     }
 

@@ -42,6 +42,8 @@ def test_every_vector_comes_back_right_through_a_faulty_line(faulty_board, tmp_p
     board_crc = int(re.search(r"board counters.*?CRC errors (\d+)", report).group(1))
     assert retransmissions > 0 and board_crc > 0 and sum(map(int, detected.groups())) > 0
     assert board.stats.resets == 1 and sum(board.stats.faults["to_board"].values()) > 0
+    # The host noticed the reset (it numbered its frames afresh), not only timeouts.
+    assert int(re.search(r"(\d+) board resets?\b", report).group(1)) >= 1
 
 
 def test_a_board_of_another_design_is_refused(faulty_board, capsys):

@@ -152,4 +152,9 @@ def test_program_needs_openfpgaloader(tmp_path, capsys, monkeypatch):
 def test_bad_board(capsys):
     assert main(["build", str(FWHT16), "--board", "arty"]) == 2
     assert "invalid choice: 'arty'" in capsys.readouterr().err
-    assert main(["build", str(FWHT16), "--vectors", "0"]) == 2
+    assert main(["build", str(FWHT16), "--image", "selftest", "--vectors", "0"]) == 2
+    assert "--vectors 0: must be from 1 to" in capsys.readouterr().err
+    assert main(["build", str(FWHT16), "--vectors", "5"]) == 2
+    assert "--vectors: only the self-test image" in capsys.readouterr().err
+    assert main(["build", str(FWHT16), "--board", "orangecrab", "--baud", "7"]) == 2
+    assert "--baud: the self-test image has no link" in capsys.readouterr().err

@@ -58,6 +58,29 @@ def test_a_wrong_golden_model_fails_naming_register_cycle_and_element(tmp_path, 
     assert (tmp_path / "fwht16_wrap.gtkw").read_text().count("tap") >= 2
 
 
+def test_a_mismatch_in_a_later_chunk_is_placed_and_replayed(tmp_path, monkeypatch):
+    design = load_design(EXAMPLES / "fwht16_wrap.toml")
+    right = functional.STEPS["fwht"]
+    chunks = list(fast.random_chunks(design, 90, 4, 0.8, 0.8, per_chunk=30))
+
+    def wrong(stage, x):   # wrong only for the third chunk's vector 7
+        y, taps = right(stage, x)
+        if len(x) == 30 and np.array_equal(x, chunks[2][0]):
+            y = y.copy()
+            y[7, 2] += 1
+        return y, {**taps, "level3": y}
+
+    monkeypatch.setitem(functional.STEPS, "fwht", wrong)
+    report = fast.run(design, chunks, tmp_path)
+    before = len(chunks[0][1]) + len(chunks[1][1])
+    at = int(report.mismatch.split(":")[0].split()[1])
+    assert report.chunks == 3 and before <= at < before + len(chunks[2][1])
+    assert "s1_fwht.level3 element 2 is " in report.mismatch and "(vector 7;" in report.mismatch
+    assert report.cycles == at + 1
+    assert report.vectors >= 60          # the first two chunks' vectors came out right
+    assert Path(report.waves).stat().st_size > 0
+
+
 def test_a_subtractor_turned_into_an_adder_fails(tmp_path):
     design = load_design(EXAMPLES / "hd_block64.toml")
     verilog, _ = write(design, tmp_path / "broken")
