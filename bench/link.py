@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from nomul import protocol                                   # noqa: E402
 from nomul.boards.link import DEFAULT_BAUD                   # noqa: E402
 from nomul.design import load_design                         # noqa: E402
-from nomul.cli import random_vectors                         # noqa: E402
+from nomul.sim.patterns import random_vectors                # noqa: E402
 
 
 def line_figures(design, baud=DEFAULT_BAUD, seed=1):

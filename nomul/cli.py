@@ -132,12 +132,11 @@ def _golden(args):
 
 
 def _sim(args):
-    from .sim.patterns import stall_patterns
+    from .sim.patterns import random_stimulus
     design = load_design(args.design)
     _check_seed(args.seed, SEED_MAX, "2**64-1")
     if args.simulator == "fast":
         return _sim_fast(args, design)
-    long_stall = 2 * design.latency + 5
     # Enough cycles for every beat at the chosen duty ratios (both may stall one beat).
     cycles_per_beat = 1.3 / (args.in_duty * args.out_duty)
     limit = max_sim_vectors(design, cycles_per_beat)
@@ -154,13 +153,9 @@ def _sim(args):
         from .sim.cocotb_runner import simulator_environment
         simulator_environment(args.simulator)       # a missing simulator, named first
         work = prepare_work_folder(work, "--work", args.force or args.work is None)
-    rng = np.random.default_rng(args.seed)
-    half = 1 << (design.input_width - 1)
-    vectors = rng.integers(-half, half, (args.vectors, design.n))
-    cycles = (int(args.vectors * design.interval * cycles_per_beat) + 4 * design.latency
-              + 2 * long_stall + 50)
-    in_valid, out_ready = stall_patterns(args.seed, cycles, args.in_duty, args.out_duty,
-                                         long_stall=long_stall)
+    vectors, in_valid, out_ready = random_stimulus(design, args.vectors, args.seed,
+                                                   args.in_duty, args.out_duty)
+    cycles = len(in_valid)
     print(f"simulating {design.name} with {args.simulator}: {args.vectors} random vectors, "
           f"{cycles} cycles, seed {args.seed}", file=sys.stderr, flush=True)
     if args.simulator == "amaranth":
@@ -400,14 +395,6 @@ BAUD_RANGE = (1200, 12_000_000)
 MAX_LINK_TIMEOUT = 600
 
 
-def random_vectors(design, count, seed):
-    """``count`` random input vectors of ``design`` drawn from ``seed`` as ``nomul sim``
-    draws them: uniform signed ``input_width``-bit integers, shape ``(count, n)``."""
-    rng = np.random.default_rng(seed)
-    half = 1 << (design.input_width - 1)
-    return rng.integers(-half, half, (count, design.n))
-
-
 def _save_npy(path, array, force):
     import io
     buffer = io.BytesIO()
@@ -440,6 +427,7 @@ def _run_vectors(args, design):
         raise UsageError(f"--vectors {count}: must be from 1 to {most}")
     seed = 1 if args.seed is None else args.seed
     _check_seed(seed, SEED_MAX, "2**64-1")
+    from .sim.patterns import random_vectors
     return random_vectors(design, count, seed)
 
 

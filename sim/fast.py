@@ -30,7 +30,7 @@ from ..packing import unpack
 from ..verilog import write
 from . import verilated
 from .amaranth_sim import Report, _which
-from .patterns import stall_patterns
+from .patterns import random_stimulus
 
 __all__ = ["Layout", "layout", "wrapper_verilog", "driver_source", "build", "check", "run",
            "random_chunks", "first_mismatch", "FastReport", "CHUNK_CYCLES"]
@@ -343,18 +343,12 @@ def random_chunks(design, vectors, seed, in_duty, out_duty, per_chunk=None):
     chunk ``c`` drawn from ``(seed, c)``; each has about :data:`CHUNK_CYCLES` cycles
     (or ``per_chunk`` vectors), room for every beat at the duty ratios, and long stalls."""
     cycles_per_beat = 1.3 / (in_duty * out_duty)
-    long_stall = 2 * design.latency + 5
     per_chunk = per_chunk or max(1, int(CHUNK_CYCLES / (design.interval * cycles_per_beat)))
-    half = 1 << (design.input_width - 1)
     for index, first in enumerate(range(0, vectors, per_chunk)):
         count = min(per_chunk, vectors - first)
-        rng = np.random.default_rng([seed, index])
-        x = rng.integers(-half, half, (count, design.n))
-        cycles = (int(count * design.interval * cycles_per_beat) + 4 * design.latency
-                  + 2 * long_stall + 50)
-        in_valid, out_ready = stall_patterns([seed, index], cycles, in_duty, out_duty,
-                                             long_stall=long_stall)
-        yield x, in_valid, out_ready, np.zeros(cycles, bool)
+        x, in_valid, out_ready = random_stimulus(design, count, [seed, index], in_duty,
+                                                 out_duty)
+        yield x, in_valid, out_ready, np.zeros(len(in_valid), bool)
 
 
 def check(design, vectors, in_valid, out_ready, reset=None, work=None, verilog=None,

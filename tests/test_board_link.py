@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 from nomul.boards import virtual
-from nomul.cli import main, random_vectors
+from nomul.cli import main
+from nomul.sim.patterns import random_vectors
 from nomul.design import load_design
 from nomul.golden.functional import run
 
