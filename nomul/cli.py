@@ -182,16 +182,24 @@ def _sim(args):
           f"{report.registers} registers compared on each of {report.cycles} cycles, "
           f"{'1 mismatch' if report.mismatch else '0 mismatches'}, "
           f"{report.cycles / report.seconds:.0f} cycles/s ({args.simulator})")
+    save = work / f"{design.name}.gtkw"
+    return _sim_verdict(args, report, waves,
+                        save if args.simulator != "amaranth" and save.exists() else None)
+
+
+def _sim_verdict(args, report, waves, save):
+    """Prints the first mismatch (with the waveform and GTKWave save file kept) or the
+    vectors missing; the exit status of ``nomul sim``."""
     if report.mismatch:
         print(f"first mismatch: {report.mismatch} (seed {args.seed})")
         if waves:
             print(f"waveform: {waves}")
-            save = work / f"{design.name}.gtkw"
-            if args.simulator != "amaranth" and save.exists():
-                print(f"GTKWave save file (ports and taps): {save}")
+        if waves and save:
+            print(f"GTKWave save file (ports and taps): {save}")
         return 1
     if report.vectors != args.vectors:
-        print(f"only {report.vectors} of {args.vectors} vectors came out in {cycles} cycles")
+        print(f"only {report.vectors} of {args.vectors} vectors came out in {report.cycles} "
+              "cycles")
         return 1
     return 0
 
@@ -234,16 +242,7 @@ def _sim_fast(args, design):
           f"{'1 mismatch' if report.mismatch else '0 mismatches'}, "
           f"{report.vectors / max(simulated, 1e-9):.0f} vectors/s after a "
           f"{report.timing['build']:.0f} s build (fast)")
-    if report.mismatch:
-        print(f"first mismatch: {report.mismatch} (seed {args.seed})")
-        if report.waves:
-            print(f"waveform: {report.waves}")
-            print(f"GTKWave save file (ports and taps): {work / (design.name + '.gtkw')}")
-        return 1
-    if report.vectors != args.vectors:
-        print(f"only {report.vectors} of {args.vectors} vectors came out")
-        return 1
-    return 0
+    return _sim_verdict(args, report, report.waves, work / f"{design.name}.gtkw")
 
 
 def _synth(args):
