@@ -8,8 +8,12 @@ Then show what the designs are for, with the golden model (which the simulations
 showed the hardware equals): the HD block's hash bits collide with probability close to
 1 - angle/pi, the cross-polytope hash keeps near neighbours in one bucket, and the binary
 classifier names the class of noisy vectors.
+Last, the trained digit classifiers of examples/digits/ (examples/digits/demo.py): the
+whole test split through the golden model, the compiled lane and the virtual board, the
+board images built or reused, and report/digits.md.
 """
 
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -113,6 +117,15 @@ def show_classifier():
         print(f"  noise sigma {noise:3d} (prototype elements up to 100): {accuracy:.3f}")
 
 
+def show_digits():
+    """examples/digits/demo.py; whether its checks passed."""
+    spec = importlib.util.spec_from_file_location("digits_demo",
+                                                  ROOT / "examples" / "digits" / "demo.py")
+    digits = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(digits)
+    return digits.main([]) == 0
+
+
 def main():
     print(f"nomul demo: examples/*.toml -> {OUT.relative_to(ROOT)}/\n")
     ok = all([show_design(path) for path in sorted(ROOT.glob("examples/*.toml"))])
@@ -122,6 +135,8 @@ def main():
     show_cross_polytope()
     print()
     show_classifier()
+    print()
+    ok = show_digits() and ok
     print("\nall checks passed" if ok else "\nSOME CHECKS FAILED")
     return 0 if ok else 1
 
