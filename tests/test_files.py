@@ -190,7 +190,7 @@ def test_a_design_that_loads_works_in_every_command(tmp_path, capsys):
      "--freq nan: must be a number of MHz above 0 and at most 1000"),
     (["synth", str(FWHT), "--seed", "4294967296"],
      "--seed 4294967296: must be an integer from 0 to 2**31-1"),
-    (["build", str(FWHT), "--vectors", "1000000000000"],
+    (["build", str(FWHT), "--image", "selftest", "--vectors", "1000000000000"],
      "--vectors 1000000000000: must be from 1 to 1048576"),
     (["sweep", "--jobs", "100000"], "--jobs 100000: must be from 1 to 64"),
 ])
