@@ -6,7 +6,7 @@ signed elements are two's complement.
 
 import numpy as np
 
-__all__ = ["pack", "unpack"]
+__all__ = ["pack", "unpack", "pack_rows"]
 
 
 def pack(values, width):
@@ -25,3 +25,20 @@ def unpack(payload, elements, width, signed):
     if signed:
         values -= bits[:, -1].astype(np.int64) << width
     return values
+
+
+def pack_rows(values, width):
+    """Many vectors at once: ``values`` (``(m, elements)`` integers in range for
+    ``width``) as their payloads, ``(m, words)`` little-endian ``uint32`` words (as many
+    as ``elements * width`` bits need)."""
+    values = np.asarray(values, np.int64).astype(np.uint64) & np.uint64((1 << width) - 1)
+    count = (values.shape[1] * width + 31) // 32
+    words = np.zeros((len(values), count + 2), np.uint64)
+    for j in range(values.shape[1]):
+        word, shift = divmod(j * width, 32)
+        part = values[:, j] << np.uint64(shift)     # at most 62 + 31 bits: three words
+        words[:, word] |= part & np.uint64(0xFFFFFFFF)
+        words[:, word + 1] |= part >> np.uint64(32)
+        if shift + width > 64:
+            words[:, word + 2] |= values[:, j] >> np.uint64(64 - shift)
+    return words[:, :count].astype(np.uint32)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from cobs import cobs
 
-from .packing import pack, unpack
+from .packing import pack_rows, unpack
 
 __all__ = ["IDENTIFY", "VECTORS", "IDENTITY", "RESULTS", "NAK", "NAK_SEQUENCE",
            "NAK_LENGTH", "NAK_TYPE", "HEADER", "CRC_BYTES", "OVERHEAD", "MAGIC", "VERSION",
@@ -186,11 +186,9 @@ def pack_vectors(design, vectors, params=None):
     beats in order, each beat's payload little-endian in ``in_beat_bytes`` bytes."""
     params = params or LinkParams.of(design)
     beat = design.input.beat
-    out = bytearray()
-    for vector in np.asarray(vectors, dtype=np.int64).reshape(-1, design.n):
-        for row in vector.reshape(design.input.beats, beat.elements):
-            out += pack(row, beat.width).to_bytes(params.in_beat_bytes, "little")
-    return bytes(out)
+    rows = np.asarray(vectors, dtype=np.int64).reshape(-1, beat.elements)
+    words = pack_rows(rows, beat.width).astype("<u4")
+    return words.view(np.uint8)[:, :params.in_beat_bytes].tobytes()
 
 
 def unpack_vectors(design, data, params=None):

@@ -26,7 +26,7 @@ import numpy as np
 
 from ..files import prepare_work_folder, write_files
 from ..golden import cycle
-from ..packing import unpack
+from ..packing import pack_rows, unpack
 from ..verilog import write
 from . import verilated
 from .amaranth_sim import Report, _which
@@ -126,29 +126,13 @@ def build(design, work, progress=None, verilog=None, waves=False):
 
 def _stimulus(path, design, vectors, in_valid, out_ready, reset):
     beat = design.input.beat
-    data = _pack(np.asarray(vectors, np.int64).reshape(-1, beat.elements), beat)
+    data = pack_rows(np.asarray(vectors, np.int64).reshape(-1, beat.elements), beat.width)
     words = data.shape[1]
     control = (np.asarray(reset, np.uint8) | np.asarray(in_valid, np.uint8) << 1
                | np.asarray(out_ready, np.uint8) << 2)
     head = np.array([MAGIC, len(control), len(data), words, design.input.beats], "<u4")
     Path(path).write_bytes(head.tobytes() + control.astype(np.uint8).tobytes()
                            + data.astype("<u4").tobytes())
-
-
-def _pack(values, vector):
-    """Values (``(m, elements)``) as the payload bus holds them: ``(m, words)`` uint32,
-    element ``j`` (two's complement, ``width`` bits) at bit ``j * width``."""
-    values = np.asarray(values, np.int64).astype(np.uint64) & np.uint64((1 << vector.width) - 1)
-    words = np.zeros((len(values), _words(vector.total_width) + 2), np.uint64)
-    for j in range(vector.elements):
-        offset = j * vector.width
-        word, shift = divmod(offset, 32)
-        part = values[:, j] << np.uint64(shift)     # at most 62 + 31 bits: three words
-        words[:, word] |= part & np.uint64(0xFFFFFFFF)
-        words[:, word + 1] |= part >> np.uint64(32)
-        if shift + vector.width > 64:
-            words[:, word + 2] |= values[:, j] >> np.uint64(64 - shift)
-    return words[:, :_words(vector.total_width)].astype(np.uint32)
 
 
 def _flag(records, bit):
@@ -179,7 +163,7 @@ def first_mismatch(design, trace, records, start=0):
         held = np.flatnonzero(model.valid)
         if not len(held):
             continue
-        expected = _pack(model.values, vector)[model.index[held]]
+        expected = pack_rows(model.values, vector.width)[model.index[held]]
         differ = np.flatnonzero((records[held, offset:offset + words] != expected).any(axis=1))
         if len(differ):
             t = held[differ[0]]
