@@ -78,11 +78,11 @@ def main():
         report = compiled(design, count, 1, work / name / "fast")
         t = report.timing
         after = report.seconds - t["build"]
-        shares = ", ".join(f"{key} {t[key] / after:.0%}"
-                           for key in ("simulate", "model", "read", "compare"))
+        parts = ("simulate", "model", "read", "compare")
+        shares = ", ".join(f"{key} {t[key] / sum(t[k] for k in parts):.0%}" for key in parts)
         print(f"  {'fast':<10} {count:>9,} vectors {count / after:>10,.0f} vectors/s "
-              f"{report.cycles / after:>12,.0f} cycles/s  (build {t['build']:.0f} s; "
-              f"after it: {shares})", flush=True)
+              f"{report.cycles / after:>12,.0f} cycles/s  (build {t['build']:.0f} s; the "
+              f"workers' time: {shares})", flush=True)
     if args.soak:
         design = load_design(ROOT / "examples" / "hd_block64.toml")
         start = time.perf_counter()
