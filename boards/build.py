@@ -129,7 +129,7 @@ def build_board(design, board_name, out_dir=None, vectors=SELFTEST_VECTORS, prog
     board = BOARDS[board_name]
     image = image or default_image(board)
     platform = board.platform()
-    clock_hz = int(platform.default_clk_frequency)
+    clock_hz = board.clock_hz
     if image == "link":
         if not board.uart:
             raise ValueError(f"the {board.name} has no USB-UART for the board link; build "

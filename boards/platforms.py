@@ -43,6 +43,11 @@ class Board:
     description: str
     uart: str | None       # the USB-UART bridge the board link runs through, if any
 
+    @property
+    def clock_hz(self):
+        """The frequency of the board's default clock, which its images run on."""
+        return int(self.platform().default_clk_frequency)
+
 
 BOARDS = {
     "icebreaker": Board("icebreaker", ICEBreakerPlatform, "up5k", "bin", "ice40_generic",

@@ -78,7 +78,7 @@ def _progress_to_stderr(line):
 def _clock_hz(board):
     if board not in BOARDS:
         raise ValueError(f"board must be one of {', '.join(BOARDS)}, not {board!r}")
-    return int(BOARDS[board].platform().default_clk_frequency)
+    return BOARDS[board].clock_hz
 
 
 def _link_top(design, clock_hz, baud):

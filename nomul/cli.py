@@ -7,9 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from .boards.platforms import BOARDS
 from .design import DesignError, load_design
 from .files import (InputFileError, OutputFileError, check_output_file, load_npy,
                     prepare_work_folder, staged_file, write_files)
+from .protocol import DEFAULT_BAUD
 from .seeded import SEED_MAX
 from .stages import MAX_INPUT_WIDTH, MAX_N, MAX_WIDTH
 from .tools import ToolMissing, tool
@@ -132,14 +134,12 @@ def _golden(args):
 
 
 def _sim(args):
-    from .sim.patterns import random_stimulus
+    from .sim.patterns import cycles_per_beat, random_stimulus
     design = load_design(args.design)
     _check_seed(args.seed, SEED_MAX, "2**64-1")
     if args.simulator == "fast":
         return _sim_fast(args, design)
-    # Enough cycles for every beat at the chosen duty ratios (both may stall one beat).
-    cycles_per_beat = 1.3 / (args.in_duty * args.out_duty)
-    limit = max_sim_vectors(design, cycles_per_beat)
+    limit = max_sim_vectors(design, cycles_per_beat(args.in_duty, args.out_duty))
     if not 1 <= args.vectors <= limit:
         raise UsageError(f"--vectors {args.vectors}: must be from 1 to {limit} for this design "
                          "at these duty ratios (the cycle-by-cycle trace is held in memory; "
@@ -278,8 +278,7 @@ def _synth(args):
 def _build(args):
     from .boards.build import (MAX_SELFTEST_VECTORS, SELFTEST_VECTORS, build_board,
                                default_image)
-    from .protocol import DEFAULT_BAUD
-    from .boards.platforms import BOARDS, toolchain_environment
+    from .boards.platforms import toolchain_environment
     from .boards.synth import ToolError
     from .boards.uart import cycles_per_bit
     from .host import FlashError
@@ -295,7 +294,7 @@ def _build(args):
                              "the link image takes them from 'nomul run'")
         args.baud = DEFAULT_BAUD if args.baud is None else args.baud
         try:
-            cycles_per_bit(int(board.platform().default_clk_frequency), args.baud)
+            cycles_per_bit(board.clock_hz, args.baud)
         except ValueError as error:
             raise UsageError(f"--{error}") from None
     else:
@@ -644,7 +643,7 @@ def _parser():
     sub.add_argument("--baud", type=int, metavar="B",
                      help="the link's baud rate (default 1000000; the board's clock must "
                           "give it within 1 %% at 8 or more cycles per bit)")
-    sub.add_argument("--board", choices=["icebreaker", "ulx3s", "orangecrab"],
+    sub.add_argument("--board", choices=list(BOARDS),
                      default="icebreaker", help="the board (default icebreaker)")
     sub.add_argument("--vectors", type=int, metavar="N",
                      help="vectors the self-test image checks (default 4096)")
@@ -680,7 +679,6 @@ def _parser():
                        help="output folder (default build/sweep)")
     sweep.add_argument("--force", action="store_true",
                      help="use an output folder that holds files nomul did not put there")
-    from .host import DEFAULT_BAUD
     sub = command("run", _run,
                   "Send input vectors to a board running the design's nomul image (or to "
                   "nomul virtual-board) over the board link and compare every result "
@@ -716,14 +714,15 @@ def _parser():
     flash.add_argument("bitstream", metavar="BITSTREAM",
                        help="the bitstream: .bin for the icebreaker, .bit for the ECP5 "
                             "boards")
-    flash.add_argument("--board", choices=["icebreaker", "ulx3s", "orangecrab"],
+    flash.add_argument("--board", choices=list(BOARDS),
                        required=True, help="the board")
     sub = command("virtual-board", _virtual_board,
                   "Simulate the design's board image behind a pseudo-terminal (Verilator), "
                   "as a board that nomul run talks to over the port it prints, until "
                   "Ctrl-C",
                   "nomul virtual-board examples/hd_block64.toml --faults 0.001")
-    sub.add_argument("--board", choices=["icebreaker", "ulx3s"], default="icebreaker",
+    sub.add_argument("--board", choices=[name for name, b in BOARDS.items() if b.uart],
+                     default="icebreaker",
                      help="the board whose clock and image are simulated (default "
                           "icebreaker)")
     sub.add_argument("--faults", type=_number(0, 0.1), default=0.0, metavar="RATE",

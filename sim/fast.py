@@ -30,7 +30,7 @@ from ..packing import pack_rows, unpack
 from ..verilog import write
 from . import verilated
 from .amaranth_sim import Report, _which
-from .patterns import random_stimulus
+from .patterns import cycles_per_beat, random_stimulus
 
 __all__ = ["Layout", "layout", "wrapper_verilog", "driver_source", "build", "check", "run",
            "random_chunks", "first_mismatch", "FastReport", "CHUNK_CYCLES"]
@@ -326,8 +326,8 @@ def random_chunks(design, vectors, seed, in_duty, out_duty, per_chunk=None):
     """Chunks of random vectors (uniform ``input_width``-bit integers) and stall patterns,
     chunk ``c`` drawn from ``(seed, c)``; each has about :data:`CHUNK_CYCLES` cycles
     (or ``per_chunk`` vectors), room for every beat at the duty ratios, and long stalls."""
-    cycles_per_beat = 1.3 / (in_duty * out_duty)
-    per_chunk = per_chunk or max(1, int(CHUNK_CYCLES / (design.interval * cycles_per_beat)))
+    per_chunk = per_chunk or max(1, int(CHUNK_CYCLES / (design.interval
+                                                         * cycles_per_beat(in_duty, out_duty))))
     for index, first in enumerate(range(0, vectors, per_chunk)):
         count = min(per_chunk, vectors - first)
         x, in_valid, out_ready = random_stimulus(design, count, [seed, index], in_duty,

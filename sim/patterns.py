@@ -2,7 +2,8 @@
 
 import numpy as np
 
-__all__ = ["duty_pattern", "stall_patterns", "random_vectors", "random_stimulus"]
+__all__ = ["duty_pattern", "stall_patterns", "random_vectors", "random_stimulus",
+           "cycles_per_beat"]
 
 
 def duty_pattern(rng, cycles, duty, long_stall=0):
@@ -30,12 +31,18 @@ def random_vectors(design, count, seed):
     return rng.integers(-half, half, (count, design.n))
 
 
+def cycles_per_beat(in_duty, out_duty):
+    """Cycles a random run allows per beat: enough at these duty ratios (both ends may
+    stall a beat), with 30 % to spare."""
+    return 1.3 / (in_duty * out_duty)
+
+
 def random_stimulus(design, count, seed, in_duty, out_duty):
     """``(vectors, in_valid, out_ready)`` of a random run as ``nomul sim`` draws it:
     :func:`random_vectors` and :func:`stall_patterns` from ``seed``, with stalls longer than
     the design's latency and cycles enough for every beat at the duty ratios."""
     long_stall = 2 * design.latency + 5
-    cycles = (int(count * design.interval * 1.3 / (in_duty * out_duty))
+    cycles = (int(count * design.interval * cycles_per_beat(in_duty, out_duty))
               + 4 * design.latency + 2 * long_stall + 50)
     in_valid, out_ready = stall_patterns(seed, cycles, in_duty, out_duty, long_stall)
     return random_vectors(design, count, seed), in_valid, out_ready
