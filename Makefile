@@ -49,6 +49,7 @@ bench: setup
 	$(PY) bench/synth_xnor.py
 	$(PY) bench/streaming.py
 	$(PY) bench/link.py
+	$(PY) bench/prove.py
 
 # 1,000,000 vectors of hd_block64 through the compiled lane, every register compared on
 # every cycle (about a minute).

