@@ -7,7 +7,7 @@ import re
 import pytest
 
 from nomul.cli import main
-from nomul.design import parse_design
+from nomul.design import load_design, parse_design
 from nomul.formal.prove import prove
 from nomul.verilog import generate
 
@@ -111,12 +111,19 @@ def test_cli_proves_a_design_file(tmp_path, capsys):
     assert out.startswith("proven: the Verilog of combinational equals the specification")
 
 
-def test_cli_reports_a_failure_and_its_counterexample(tmp_path, capsys):
-    d = design("signflip_fwht_wrap")
-    path = tmp_path / "d.toml"
+def wrap_design_file(folder):
+    """The design file of DESIGNS["signflip_fwht_wrap"] (register = 1 is the default)."""
+    path = folder / "d.toml"
     path.write_text('name = "signflip_fwht_wrap"\nn = 8\ninput_width = 4\n'
                     '[[stage]]\nkind = "signflip"\nseed = 1\n'
                     '[[stage]]\nkind = "fwht"\noverflow = "wrap"\nwidth = 6\n')
+    assert load_design(path).digest == design("signflip_fwht_wrap").digest
+    return path
+
+
+def test_cli_reports_a_failure_and_its_counterexample(tmp_path, capsys):
+    d = design("signflip_fwht_wrap")
+    path = wrap_design_file(tmp_path)
     verilog = tmp_path / "edited.v"
     verilog.write_text(subtractor_to_adder(generate(d)[0], d))
     assert main(["prove", str(path), "--verilog", str(verilog),
@@ -134,10 +141,7 @@ def test_cli_reports_a_failure_and_its_counterexample(tmp_path, capsys):
 ])
 def test_cli_refuses_a_verilog_that_is_not_the_design(edit, message, tmp_path, capsys):
     d = design("signflip_fwht_wrap")
-    path = tmp_path / "d.toml"
-    path.write_text('name = "signflip_fwht_wrap"\nn = 8\ninput_width = 4\n'
-                    '[[stage]]\nkind = "signflip"\nseed = 1\n'
-                    '[[stage]]\nkind = "fwht"\noverflow = "wrap"\nwidth = 6\n')
+    path = wrap_design_file(tmp_path)
     verilog = tmp_path / "edited.v"
     verilog.write_text(edit(generate(d)[0]))
     assert main(["prove", str(path), "--verilog", str(verilog),
