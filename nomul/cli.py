@@ -319,9 +319,9 @@ def _prove(args):
         if result.vcd:
             print(f"counterexample: {result.vcd} (GTKWave: {result.gtkw})")
     else:
-        print(f"NOT PROVEN: every property holds for {result.depth} cycles after reset, but "
-              f"the induction step fails for {result.prop}, from a state that may not be "
-              f"reachable; try a larger --depth (the properties are in "
+        print(f"NOT PROVEN: the {result.task} properties hold for {result.depth} cycles "
+              f"after reset, but their induction step fails for {result.prop}, from a state "
+              f"that may not be reachable; try a larger --depth (the properties are in "
               f"{work / 'harness.sv'})")
         if result.vcd:
             print(f"induction trace: {result.vcd} (GTKWave: {result.gtkw})")
@@ -695,8 +695,9 @@ def _parser():
                      help="prove this Verilog file (for example an edited copy of the "
                           "generated one) instead of the generated Verilog")
     sub.add_argument("--depth", type=int, metavar="K",
-                     help="steps of the base case and of the induction step of the "
-                          "value properties (default: the latency + 2)")
+                     help="steps of the base case and of the induction step (default: "
+                          "the latency + 2, one more per skid buffer; the timing "
+                          "properties take at least twice the latency + 2)")
     sub.add_argument("--work", metavar="DIR",
                      help="folder for the harness, the proof files and logs (default "
                           "build/prove/NAME)")

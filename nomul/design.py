@@ -129,7 +129,7 @@ def load_design(path):
     1 MiB). Raises :class:`DesignError`."""
     path = Path(path)
     try:
-        text = read_text(path, "design file", MAX_DESIGN_BYTES)
+        text = read_text(path, "design file", MAX_DESIGN_BYTES, "a UTF-8 TOML file")
     except InputFileError as error:
         raise DesignError(str(error)) from None
     try:

@@ -64,8 +64,9 @@ def _size(count):
         count /= 1024
 
 
-def read_text(path, what, max_bytes):
-    """The UTF-8 text of the regular file ``path`` of at most ``max_bytes`` bytes."""
+def read_text(path, what, max_bytes, form="a UTF-8 text file"):
+    """The UTF-8 text of the regular file ``path`` of at most ``max_bytes`` bytes;
+    ``form`` says in messages what ``what`` should be."""
     size = _regular_file(path, what)
     if size > max_bytes:
         raise InputFileError(f"{path}: is {size} bytes; {_a(what)} may be at most "
@@ -76,7 +77,7 @@ def read_text(path, what, max_bytes):
         raise InputFileError(f"{path}: cannot read the {what}: {error.strerror}") from None
     except UnicodeDecodeError as error:
         raise InputFileError(f"{path}: not UTF-8 text (byte {error.start}); {_a(what)} is "
-                             "a UTF-8 TOML file") from None
+                             f"{form}") from None
 
 
 def npy_header(path, what):
