@@ -696,8 +696,8 @@ def _parser():
                           "generated one) instead of the generated Verilog")
     sub.add_argument("--depth", type=int, metavar="K",
                      help="steps of the base case and of the induction step (default: "
-                          "the latency + 2, one more per skid buffer; the timing "
-                          "properties take at least twice the latency + 2)")
+                          "the latency + 2; the timing properties take at least twice "
+                          "the latency + 2)")
     sub.add_argument("--work", metavar="DIR",
                      help="folder for the harness, the proof files and logs (default "
                           "build/prove/NAME)")
