@@ -27,6 +27,8 @@ from pathlib import Path
 
 from ..files import write_files
 from ..tools import tool
+from ..hdl.top import top_signature
+from ..verilog import ports
 from .harness import HARNESS_TOP, harness, register_chain
 
 __all__ = ["ProofResult", "ProofError", "VerilogError", "prove", "unsupported",
@@ -104,8 +106,6 @@ def _expose_script(design, verilog, chain):
         # The properties are nomul's: formal statements in the Verilog would constrain
         # or weaken them.
         "select -assert-none t:$assert t:$assume t:$cover t:$live t:$fair t:$check",
-        # One check per register, so that the log names the first one missing.
-        *(f"select -assert-count 1 w:{name}" for name in names),
         *([f"expose {' '.join(f'w:{name}' for name in names)}"] if names else []),
         "opt_clean",
         "write_rtlil design.il", ""])
@@ -143,42 +143,38 @@ def _env(work):
 
 
 def _ports(design, chain):
-    """``{port: (direction, width)}`` the Verilog's top must have, the registers brought
-    out as ports included."""
-    ports = {"clk": ("input", 1), "rst": ("input", 1),
-             "i__valid": ("input", 1), "i__ready": ("output", 1),
-             "i__payload": ("input", design.input.beat.total_width),
-             "o__valid": ("output", 1), "o__ready": ("input", 1),
-             "o__payload": ("output", design.output.beat.total_width)}
+    """``{port: (direction, width)}`` the Verilog's top must have: the manifest's ports,
+    and the registers brought out as ports."""
+    expected = {port["name"]: (port["direction"], port["width"])
+                for port in ports(top_signature(design))}
     for r in chain:
-        ports[r.name] = ("output", r.vector.total_width)
-        ports[r.valid] = ("output", 1)
-    return ports
+        expected[r.name] = ("output", r.vector.total_width)
+        expected[r.valid] = ("output", 1)
+    return expected
 
 
 def _check_ports(rtlil, design, chain, source):
     """Raises :class:`VerilogError` unless the top module in ``rtlil`` (yosys's text
     form) has exactly the design's ports and registers, each of its width (yosys only
-    warns when an instance's port is wider or narrower)."""
+    warns when an instance's port is wider or narrower, and ``expose`` skips a register
+    that is not there)."""
     found = {name: (direction, int(width or 1)) for width, direction, name in re.findall(
         r"^\s*wire (?:width (\d+) )?(?:\w+ )*?(input|output|inout) \d+ \\(\S+)$", rtlil,
         re.MULTILINE)}
-    for name, (direction, width) in _ports(design, chain).items():
-        what = "port" if "." not in name else "register"
+    expected = _ports(design, chain)
+    for name, (direction, width) in expected.items():
         if name not in found:
-            raise VerilogError(f"{source} has no {what} {name}")
+            raise VerilogError(
+                f"{source} has no port {name}" if "." not in name else
+                f"{source} has no register {name} (the proof reads every register and "
+                "valid bit the design's manifest lists)")
         if found[name] != (direction, width):
+            what = "port" if "." not in name else "register"
             raise VerilogError(f"{source}: {what} {name} is a {found[name][1]}-bit "
                                f"{found[name][0]}; the design's is a {width}-bit {direction}")
-    extra = sorted(set(found) - set(_ports(design, chain)))
+    extra = sorted(set(found) - set(expected))
     if extra:
         raise VerilogError(f"{source} has a port the design does not: {extra[0]}")
-
-
-def _missing_register(log):
-    """The register (``<instance>.<tap>``) yosys found missing, from its log, or None."""
-    found = re.search(r"ERROR: Assertion failed: selection .*?\bw:(\S+)", log)
-    return found.group(1) if found else None
 
 
 def _gtkwave_save(path, vcd, design, chain):
@@ -247,10 +243,6 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
     if yosys.returncode:
         log = (work / "design.log").read_text(errors="replace") if (
             work / "design.log").exists() else yosys.stderr
-        missing = _missing_register(log)
-        if missing:
-            raise VerilogError(f"{source} has no register {missing} (the proof reads every "
-                               "register and valid bit the design's manifest lists)")
         if re.search(r"ERROR: Assertion failed: selection .*?t:\$assert", log):
             raise VerilogError(f"{source} holds formal statements (assert, assume, cover): "
                                "nomul prove brings its own properties; remove them")

@@ -11,7 +11,7 @@ from .pipeline import layout
 from .signflip import SignFlip, StreamingSignFlip
 from .xnor_popcount import FoldedXnorPopcount, XnorPopcount
 
-__all__ = ["DesignTop", "STAGE_COMPONENTS"]
+__all__ = ["DesignTop", "STAGE_COMPONENTS", "top_signature"]
 
 # The hardware of every stage kind (nomul.stages.STAGES) in each of its forms, found by
 # (kind, form); sign and shift work lane by lane, so one component serves both forms.
@@ -25,6 +25,14 @@ STAGE_COMPONENTS = {
     ("xnor_popcount", "streaming"): FoldedXnorPopcount,
     ("argmax", "parallel"): Argmax, ("argmax", "streaming"): FoldedArgmax,
 }
+
+
+def top_signature(design):
+    """The ports of the design top of ``design``: its input and output streams."""
+    return wiring.Signature({
+        "i": In(stream.Signature(layout(design.input))),
+        "o": Out(stream.Signature(layout(design.output))),
+    })
 
 
 class DesignTop(wiring.Component):
@@ -46,10 +54,7 @@ class DesignTop(wiring.Component):
         self.design = design
         self.blocks = [STAGE_COMPONENTS[stage.kind, stage.form](stage)
                        for stage in design.stages]
-        super().__init__({
-            "i": In(stream.Signature(layout(design.input))),
-            "o": Out(stream.Signature(layout(design.output))),
-        })
+        super().__init__(top_signature(design))
 
     def taps(self):
         """``{"<instance>.<tap>": (payload register, valid bit)}`` of every stage."""

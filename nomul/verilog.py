@@ -19,7 +19,7 @@ from .files import check_output_file, check_output_folder, write_files
 from .hdl.pipeline import FLOW
 from .hdl.top import DesignTop
 
-__all__ = ["generate", "check_outputs", "write", "nomul_version"]
+__all__ = ["generate", "check_outputs", "write", "nomul_version", "ports"]
 
 
 def nomul_version():
@@ -29,10 +29,12 @@ def nomul_version():
         return "unknown"
 
 
-def _ports(top):
+def ports(signature):
+    """The manifest's ``ports`` of a design top with ``signature`` (see
+    :func:`nomul.hdl.top.top_signature`): name, direction, width."""
     ports = [{"name": "clk", "direction": "input", "width": 1},
              {"name": "rst", "direction": "input", "width": 1}]
-    for path, member in top.signature.members.flatten():
+    for path, member in signature.members.flatten():
         if member.is_port:
             ports.append({
                 "name": "__".join(str(part) for part in path),
@@ -114,7 +116,7 @@ def generate(design):
                       "follow on consecutive cycles"),
         "input": {"port": "i__payload", **design.input.to_json()},
         "output": {"port": "o__payload", **design.output.to_json()},
-        "ports": _ports(top),
+        "ports": ports(top.signature),
         "stages": stages,
         "verilog_sha256": hashlib.sha256(text.encode()).hexdigest(),
     }
