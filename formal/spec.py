@@ -77,13 +77,14 @@ def _signflip(net, stage, x):
     width = stage.output.width
     y = [net.wire(width, True, e.name if s > 0 else f"-{e.name}")
          for s, e in zip(stage.signs, x)]
-    return y, {"flipped": y}
+    return y, {"beat": x, "flipped": y}
 
 
 def _fwht(net, stage, x):
     """Level ``l``: element ``i`` is the sum over the aligned block of ``2**(l+1)``
     elements holding ``i`` of ``(-1)**popcount(i & j) * x_j`` (the Sylvester matrix
-    ``H_{2**(l+1)}`` on every block), mod ``2**width`` (wrap) or exact (grow)."""
+    ``H_{2**(l+1)}`` on every block), mod ``2**width`` (wrap) or exact (grow). Every
+    level is given (a streaming form's delay lines hold a level's input)."""
     n, taps, y = len(x), {}, x
     for level in range(stage.levels):
         size, width = 2 << level, stage.level_width(level)
@@ -91,8 +92,7 @@ def _fwht(net, stage, x):
                 (-1 if bin(i & j & (size - 1)).count("1") % 2 else 1, x[j].name)
                 for j in range(i - i % size, i - i % size + size)))
              for i in range(n)]
-        if stage.is_registered(level):
-            taps[f"level{level}"] = y
+        taps[f"level{level}"] = y
     return y, taps
 
 
@@ -112,17 +112,35 @@ def _shift(net, stage, x):
 
 def _xnor_popcount(net, stage, x):
     """Neuron ``m``: the number of inputs equal to its weight bit; level ``l`` taps hold
-    the counts over aligned blocks of ``2**(l+1)`` inputs, neuron-major."""
+    the counts over aligned blocks of ``2**(l+1)`` inputs, neuron-major (folded form:
+    beat after beat, neuron-major within a beat); ``acc[c]``: the counts over the first
+    ``c`` beats."""
     agree = [[net.wire(1, False, x[j].name if w else f"~{x[j].name}")
               for j, w in enumerate(row)] for row in stage.weight_matrix()]
 
-    def counts(size, width):
-        return [net.wire(width, False, _sum((1, a.name) for a in row[k:k + size]))
-                for row in agree for k in range(0, len(row), size)]
+    def counts(size, width, length=len(x)):
+        """Per neuron, its counts over the blocks of ``size`` of its first ``length``
+        inputs."""
+        return [[net.wire(width, False, _sum((1, a.name) for a in row[k:k + size]))
+                 for k in range(0, length, size)] for row in agree]
 
-    taps = {f"level{level}": counts(2 << level, stage.level_vector(level).width)
-            for level in range(stage.levels - 1) if stage.is_registered(level)}
-    popcount = counts(len(x), stage.inputs.bit_length())
+    if stage.folded:
+        lanes, beats, taps = stage.input.lanes, stage.input.beats, {"beat": x}
+        for level in range(stage.lane_levels):
+            if stage.is_lane_registered(level):
+                per = lanes >> (level + 1)
+                blocks = counts(2 << level, stage.beat_level_vector(level).width)
+                taps[f"level{level}"] = [row[b * per + t] for b in range(beats)
+                                         for row in blocks for t in range(per)]
+        for c in range(1, beats):
+            taps[f"acc[{c}]"] = [row[0] for row in counts(
+                c * lanes, stage.partial_vector.width, c * lanes)]
+    else:
+        taps = {f"level{level}": [t for row in counts(2 << level,
+                                                      stage.level_vector(level).width)
+                                  for t in row]
+                for level in range(stage.levels - 1) if stage.is_registered(level)}
+    popcount = [row[0] for row in counts(len(x), stage.inputs.bit_length())]
     if stage.result == "popcount":
         y = popcount
     elif stage.result == "dot":
@@ -159,17 +177,27 @@ def _argmax(net, stage, x):
         fields["negative"] = " | ".join(f"({w.name} ? {x[i].name} < 0 : 0)" for i, w in wins)
         return fields
 
-    def candidates(size, vector_fields):
+    def candidates(size, vector_fields, length=len(x)):
+        """The winners of the blocks of ``size`` of the first ``length`` elements."""
         out = []
-        for start in range(0, len(x), size):
-            fields = winner(range(start, min(start + size, len(x))))
+        for start in range(0, length, size):
+            fields = winner(range(start, min(start + size, length)))
             parts = [net.wire(width, False, fields[name])
                      for name, width, _ in vector_fields]
             out.append(net.wire(sum(p.width for p in parts), False, pack(parts)))
         return out
 
-    taps = {f"level{level}": candidates(2 << level, stage.candidate.fields)
-            for level in range(stage.levels - 1) if stage.is_registered(level)}
+    if stage.folded:
+        # Beat after beat, the winners of its blocks of lanes; best[c]: the winner of the
+        # first c beats.
+        lanes = stage.input.lanes
+        taps = {f"level{level}": candidates(2 << level, stage.beat_level_vector(level).fields)
+                for level in range(stage.lane_levels) if stage.is_lane_registered(level)}
+        for c in range(1, stage.input.beats):
+            taps[f"best[{c}]"] = candidates(c * lanes, stage.candidate.fields, c * lanes)
+    else:
+        taps = {f"level{level}": candidates(2 << level, stage.candidate.fields)
+                for level in range(stage.levels - 1) if stage.is_registered(level)}
     y = candidates(len(x), stage.output.fields)
     taps["result"] = y
     return y, taps
@@ -180,12 +208,14 @@ SPECS = {"signflip": _signflip, "fwht": _fwht, "sign": _sign, "pad": _pad,
 
 
 def stage_spec(net, stage, x):
-    """``(output elements, {tap name: elements})`` of ``stage`` for input elements ``x``;
-    a skid buffer's registers hold the stage's output."""
+    """``(output elements, {name: elements})`` of ``stage`` for input elements ``x``: what
+    each register (tap) of the stage holds of the vector, beat after beat (a skid buffer's
+    registers hold the stage's output), ``input`` the stage's input and, for a fold,
+    ``<partial>[c]`` what its partial register holds after ``c`` beats."""
     y, taps = SPECS[stage.kind](net, stage, x)
     if stage.skid:
         taps.update(buffer=y, buffer_spare=y)
-    return y, taps
+    return y, {"input": x, **taps}
 
 
 def design_spec(net, design, x):

@@ -11,8 +11,8 @@ from nomul.design import load_design, parse_design
 from nomul.formal.prove import prove
 from nomul.verilog import generate
 
-# Every stage kind in its parallel form, n <= 8: wrap and grow, register spacings, skid
-# buffers, odd argmax widths, and a design without registers.
+# Every stage kind in its parallel and streaming forms, n <= 8: wrap and grow, register
+# spacings, skid buffers, odd argmax widths, and a design without registers.
 DESIGNS = {
     "signflip_fwht_wrap": {"n": 8, "input_width": 4, "stage": [
         {"kind": "signflip", "seed": 1},
@@ -39,6 +39,25 @@ DESIGNS = {
         {"kind": "argmax", "absolute": True}]},
     "combinational": {"n": 4, "input_width": 4, "stage": [
         {"kind": "shift", "bits": 1}, {"kind": "sign"}]},
+    # Streaming: a beat-ROM sign flip, lane levels and delay-feedback levels, folds, pad
+    # beats.
+    "stream_signflip_fwht_wrap": {"n": 8, "input_width": 4, "parallelism": 2, "stage": [
+        {"kind": "signflip", "seed": 3},
+        {"kind": "fwht", "overflow": "wrap", "width": 6}]},
+    "stream_fwht_grow_skid": {"n": 8, "input_width": 3, "parallelism": 1, "stage": [
+        {"kind": "fwht", "overflow": "grow", "skid": True}]},
+    "stream_binary_net": {"n": 8, "input_width": 3, "parallelism": 4, "stage": [
+        {"kind": "sign"},
+        {"kind": "xnor_popcount", "outputs": 3, "seed": 9, "result": "dot", "register": 1},
+        {"kind": "argmax", "skid": True}]},
+    "stream_pad_threshold": {"n": 4, "input_width": 4, "parallelism": 2, "stage": [
+        {"kind": "pad", "n": 8},
+        {"kind": "fwht", "overflow": "wrap", "width": 6},
+        {"kind": "sign"},
+        {"kind": "xnor_popcount", "outputs": 2, "seed": 1, "result": "threshold",
+         "thresholds": [3, 5]}]},
+    "stream_argmax_absolute": {"n": 8, "input_width": 4, "parallelism": 2, "stage": [
+        {"kind": "argmax", "absolute": True}]},
 }
 
 
@@ -94,10 +113,19 @@ def spare_bit_flipped(text, d):
             + text[found.end():])
 
 
+def delay_difference_to_sum(text, d):
+    """The difference a delay-feedback level keeps for later (level 2, lane 0) made a
+    sum."""
+    old = "level2_delay_1[5:0] - level1[5:0]"
+    assert old in text
+    return text.replace(old, "level2_delay_1[5:0] + level1[5:0]", 1)
+
+
 @pytest.mark.parametrize("name, mutate, prop, step", [
+    ("stream_signflip_fwht_wrap", delay_difference_to_sum, "tap_s2_fwht_level2_delay_0", 9),
     ("signflip_fwht_wrap", subtractor_to_adder, "tap_s2_fwht_level0", 3),
     ("signflip_fwht_wrap", valid_one_cycle_late, "count", 4),
-    ("signflip_fwht_wrap", never_ready, "ready", 9),
+    ("signflip_fwht_wrap", never_ready, "ready", 10),
     ("fwht_skid_shift", spare_bit_flipped, "tap_s1_fwht_buffer_spare", None),
 ])
 def test_a_wrong_verilog_fails_with_a_counterexample(name, mutate, prop, step, tmp_path):
@@ -146,7 +174,7 @@ def test_cli_reports_a_failure_and_its_counterexample(tmp_path, capsys):
 
 @pytest.mark.parametrize("edit, message", [
     (lambda text: text.replace("level1_valid", "level1_ok"),
-     "{} has no register s2_fwht.level1_valid (the proof reads every register"),
+     "{} has no register s2_fwht.level1_valid (the proof reads the registers"),
     (lambda text: text[:text.index("endmodule") - 40],
      "yosys could not read {}: design.v:"),
     (lambda text: text.replace("[47:0] o__payload", "[48:0] o__payload"),
@@ -165,12 +193,15 @@ def test_cli_refuses_a_verilog_that_is_not_the_design(edit, message, tmp_path, c
     assert err[-1].startswith("nomul: error: " + message.format(verilog))
 
 
-def test_cli_refuses_streaming_designs_and_bad_options(tmp_path, capsys):
+def test_cli_refuses_delay_lines_in_memory_and_bad_options(tmp_path, capsys):
     path = tmp_path / "s.toml"
-    path.write_text('name = "s"\nn = 8\ninput_width = 4\nparallelism = 2\n'
+    path.write_text('name = "s"\nn = 32\ninput_width = 4\nparallelism = 1\n'
                     '[[stage]]\nkind = "fwht"\n')
     assert main(["prove", str(path)]) == 2
-    assert "has stages in the streaming form (s1_fwht)" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        "nomul: error: s: s1_fwht keeps delay lines of 16 beats or more in memory, which "
+        "proofs do not cover (they read delay lines in registers); use 'nomul sim' for "
+        "it\n")
     path.write_text('name = "s"\nn = 8\ninput_width = 4\n[[stage]]\nkind = "fwht"\n')
     assert main(["prove", str(path), "--depth", "0"]) == 2
     assert capsys.readouterr().err == ("nomul: error: --depth 0: must be an integer from 1 "
