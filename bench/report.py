@@ -15,11 +15,11 @@ is given as the median and range over the seeds listed.
 
 
 def spread(values, digits=1):
-    """``median (min - max)`` of ``values``, or the one value."""
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return (f"{statistics.median(values):.{digits}f} "
-            f"({min(values):.{digits}f} - {max(values):.{digits}f})")
+    """``median (min - max)`` of ``values``, or the value when they are all equal."""
+    if min(values) == max(values):
+        return f"{values[0]:,.{digits}f}"
+    return (f"{statistics.median(values):,.{digits}f} "
+            f"({min(values):,.{digits}f} - {max(values):,.{digits}f})")
 
 
 def write_section(name, title, text, path=PATH):

@@ -30,6 +30,15 @@ def point(text):
     return target, int(n)
 
 
+def summary_row(target, n, cells, fmax, flip_flops, floor_flip_flops, floor_adder_bits):
+    """The BENCHMARKS.md row of one point: figures over the seeds."""
+    elements = statistics.median(fmax) * 1e6 * n    # one vector per cycle
+    return (f"| {target} | {n} | {spread(cells, 0)} | "
+            f"{statistics.median(cells) / floor_adder_bits:.2f} | "
+            f"{flip_flops:,} ({floor_flip_flops:,}) | {spread(fmax)} | "
+            f"{elements / 1e9:.1f} |")
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=lambda t: [int(s) for s in t.split(",")],
@@ -66,23 +75,23 @@ def main():
             rows.append(f"| {target} | {n} | does not fit or failed | | | | |")
             continue
         first = runs[0]
-        cells = [r.cells.logic_cells for r in runs]
-        fmax = [r.cells.fmax_mhz for r in runs]
-        rows.append(
-            f"| {target} | {n} | {spread(cells, 0)} | "
-            f"{statistics.median(cells) / first.floor_adder_bits:.2f} | "
-            f"{first.cells.flip_flops} ({first.floor_flip_flops}) | {spread(fmax)} | "
-            f"{statistics.median(fmax) * n / 1e9:.2f} |")
+        rows.append(summary_row(target, n, [r.cells.logic_cells for r in runs],
+                                [r.cells.fmax_mhz for r in runs], first.cells.flip_flops,
+                                first.floor_flip_flops, first.floor_adder_bits))
     print("up5k figures have the I/O harness subtracted (logic cells approximately).")
-    seeds = ", ".join(map(str, args.seeds))
+    write_report(args.seeds, rows)
+
+
+def write_report(seeds, rows):
+    """The section "FWHT synthesis" of BENCHMARKS.md, from :func:`summary_row` rows."""
     write_section("synth_fwht", "FWHT synthesis (bench/synth_fwht.py)", "\n".join([
         "Wrap FWHT, 8-bit inputs, width 12, a register after every level, out of context "
-        f"(up5k: I/O harness subtracted, logic cells approximately); placement seeds "
-        f"{seeds}: median (range).", "",
+        "(up5k: I/O harness subtracted, logic cells approximately); placement seeds "
+        f"{', '.join(map(str, seeds))}: median (range). Elements per second: median Fmax "
+        "x n (one vector per cycle).", "",
         "| target | n | logic cells | cells per floor adder bit | flip-flops (floor) | "
         "Fmax MHz | 10^9 elements/s |",
         "| --- | ---: | ---: | ---: | ---: | ---: | ---: |", *rows]))
-
 
 if __name__ == "__main__":
     main()
