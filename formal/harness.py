@@ -15,21 +15,30 @@ follow. Properties (named as in the failure reports):
 - ``tap_<instance>_<register>``: a valid register holding a beat of the followed vector
   holds the specification's value (:mod:`nomul.formal.spec`) of that beat there; the
   same for each word of a delay-feedback level's delay line and a fold's partial result;
-- ``output_value``: an output beat of the followed vector is its specification;
+- ``output_value``: an output beat of the followed vector (offered out of reset) is its
+  specification;
 - ``output_held``: a valid output that was not taken stays valid and unchanged (unless
-  reset);
+  reset; not for designs without registers, whose output is their input);
 - ``state_<instance>_<counter>``: the beat counters, flags and pending counts of the
   streaming units agree with the beats that passed them (what makes the properties
   above inductive);
-- ``ready`` and ``latency`` (only with ``TIMING`` defined): when ``o.ready`` has been
-  high and ``rst`` low for ``2 * latency + interval`` cycles, ``i.ready`` is high on at
-  least as many of the last ``interval`` cycles as a vector has input beats (so the
-  properties above are not met by a design that takes nothing in), and the vector whose
-  beats were accepted on consecutive cycles from ``latency`` cycles ago has its first
-  output beat on the output.
+- ``ready``, ``latency`` and ``drained`` (only with ``TIMING`` defined): when
+  ``o.ready`` has been high and ``rst`` low for ``2 * latency + interval`` cycles
+  (:func:`timing_window`), ``i.ready`` is high on at least as many of the last
+  ``interval`` cycles as a vector has input beats (so the properties above are not met
+  by a design that takes nothing in); the vector whose beats were accepted on
+  consecutive cycles from ``latency`` cycles ago has its first output beat on the
+  output; and when nothing more was accepted in that window after whole vectors, all of
+  their output beats have been delivered (nothing is kept back, such as a difference a
+  delay-feedback level never sends).
 
-Because ``watched`` is free, a proof covers every vector. A design without registers is
-checked combinationally (``flow`` and ``output_value``).
+Because ``watched`` is free, a proof covers every vector. A design without registers
+whose vectors are one beat is checked combinationally (``flow`` and ``output_value``).
+
+The harness reads registers by the names nomul's hardware gives them: the taps of the
+manifest, and in streaming forms ``beat_index`` (a stage's input beat counter),
+``<rom>_word`` (a beat ROM's word), ``level<k>_{beat,pending,kept,block_start,
+delay_<age>}`` (a delay-feedback level) and ``<partial>_{beat,first,last}`` (a fold).
 """
 
 from dataclasses import dataclass
@@ -37,7 +46,7 @@ from dataclasses import dataclass
 from ..stages.base import DelayFeedback, Fold, PadBeats, Register, Skid, counter_bits
 from .spec import Netlist, design_spec, pack, unpack
 
-__all__ = ["Probe", "Harness", "harness", "HARNESS_TOP"]
+__all__ = ["Probe", "Harness", "harness", "timing_window", "HARNESS_TOP"]
 
 HARNESS_TOP = "nomul_proof"
 
@@ -87,6 +96,12 @@ def _beat_of(wire, width, log_beats):
     vector = f"{wire}[{width - 1}:{log_beats}]"
     beat = f"{wire}[{log_beats - 1}:0]" if log_beats else "0"
     return vector, beat
+
+
+def timing_window(design):
+    """Cycles of full rate (``o.ready`` high, no reset) after which the timing
+    properties apply: twice the latency and the interval."""
+    return 2 * design.latency + design.interval
 
 
 def _capacity(design):
@@ -233,8 +248,8 @@ class _Builder:
 
     def stage_counters(self, stage, passed, log_beats, registers):
         """The beat counter at the input of a streaming sign flip, folded XNOR-popcount or
-        folded argmax (``beat_index``) and the beat ROM those read into ``read__data``
-        as a beat enters their register ``beat``."""
+        folded argmax (``beat_index``) and the word of the beat ROM the first two read
+        (``signs_word``, ``weights_word``) as a beat enters their register ``beat``."""
         inst = stage.instance
         index = self.probe(f"{inst}.beat_index", counter_bits(stage.input.beats))
         self.state.append(f"    state_{inst}_beat_index: assert "
@@ -243,16 +258,16 @@ class _Builder:
         if stage.kind == "signflip":
             words = [sum(1 << k for k in range(lanes) if stage.signs[b * lanes + k] < 0)
                      for b in range(beats)]
-            bits = lanes
+            bits, rom_name = lanes, "signs"
         elif stage.kind == "xnor_popcount":
             matrix = stage.weight_matrix()
             words = [sum(matrix[n][b * lanes + k] << (n * lanes + k)
                          for n in range(stage.outputs) for k in range(lanes))
                      for b in range(beats)]
-            bits = stage.outputs * lanes
+            bits, rom_name = stage.outputs * lanes, "weights"
         else:
             return
-        rom = self.probe(f"{inst}.read__data", bits)
+        rom = self.probe(f"{inst}.{rom_name}_word", bits)
         beat = f"{registers[f'{inst}.beat']}[{log_beats - 1}:0]"
         expected = _select(beat, [f"{bits}'d{word}" for word in words])
         self.values.append(f"    if ({inst}_beat_valid) rom_{inst}: "
@@ -276,7 +291,7 @@ def harness(design, top):
     waves = [("i_payload", iw), ("o_payload", ow)]
     capacity = _capacity(design)
 
-    if capacity == 0:
+    if capacity == 0 and design.input.beats == design.output.beats == 1:
         net = Netlist("s_")
         out, _ = design_spec(net, design, unpack(net, "i_payload", design.input))
         lines += net.lines
@@ -293,7 +308,10 @@ def harness(design, top):
     log_in, log_out = _log2(design.input.beats), _log2(design.output.beats)
     in_width = cw + log_in
     net = Netlist("s")
-    out, taps = design_spec(net, design, unpack(net, "watched_payload", design.input))
+    # Without registers anywhere, the beat offered at the input is the one offered at the
+    # output, in the same cycle: the specification then reads it from the input.
+    source = "watched_now" if design.latency == 0 else "watched_payload"
+    out, taps = design_spec(net, design, unpack(net, source, design.input))
     b = _Builder(net, taps)
 
     # One vector, chosen freely (any number ``watched`` mod 2**cw), is followed: its
@@ -329,6 +347,16 @@ def harness(design, top):
     add(f"  reg [{design.input.total_width - 1}:0] watched_payload;")
     add(f"  reg [{in_width - 1}:0] accepted_count = 0;")
     add(f"  reg [{out_width - 1}:0] delivered_count = 0;")
+    add("  wire accept = i_valid && i_ready && !rst;")
+    add("  wire deliver = o_valid && o_ready && !rst;")
+    vector_in, beat_in = _beat_of("accepted_count", in_width, log_in)
+    vector_out, beat_out = _beat_of("delivered_count", out_width, log_out)
+    if source == "watched_now":
+        now = [f"(i_valid && {vector_in} == watched && {beat_in} == {k}) ? i_payload : "
+               f"watched_payload[{(k + 1) * iw - 1}:{k * iw}]"
+               for k in reversed(range(design.input.beats))]
+        add(f"  wire [{design.input.total_width - 1}:0] watched_now = "
+            f"{{{', '.join(f'({v})' for v in now)}}};")
     lines += net.lines
     lines += b.decl
     for p in b.probes:
@@ -336,10 +364,6 @@ def harness(design, top):
     add(f"  {top} dut(\n    " + ",\n    ".join(ports) + ");")
     add("  reg init = 1;\n  always @(posedge clk) init <= 0;")
     add("  always @* if (init) assume(rst);")
-    add("  wire accept = i_valid && i_ready && !rst;")
-    add("  wire deliver = o_valid && o_ready && !rst;")
-    vector_in, beat_in = _beat_of("accepted_count", in_width, log_in)
-    vector_out, beat_out = _beat_of("delivered_count", out_width, log_out)
     add("  always @(posedge clk) begin")
     for k in range(design.input.beats):
         add(f"    if (accept && {vector_in} == watched && {beat_in} == {k}) "
@@ -364,41 +388,52 @@ def harness(design, top):
     add("    was_payload <= o_payload;")
     add("  end")
 
-    # Full rate: o.ready high and rst low for 2 * latency + interval cycles; the input's
-    # ready and accepted history (first beats of vectors apart) over the last latency.
+    # Full rate: o.ready high and rst low for a window of 2 * latency + interval cycles;
+    # the history of the input's ready, of what it accepted (and which were first beats
+    # of vectors), and of the cycles it accepted nothing.
     latency, interval, beats = design.latency, design.interval, design.input.beats
-    window = 2 * latency + interval
-    add(f"  reg [{window}:1] flowing = 0;")
-    add(f"  reg [{latency}:1] accepted = 0, accepted_first = 0;")
-    add(f"  reg [{max(interval, 2) - 1}:1] readied = 0;")
+    window = timing_window(design)
+    histories = [("flowing", window, "o_ready && !rst"), ("quiet", window, "!accept"),
+                 ("readied", interval - 1, "i_ready"), ("accepted", latency, "accept"),
+                 ("accepted_first", latency, f"accept && {beat_in} == 0")]
+    histories = [(name, length, now) for name, length, now in histories if length]
+    for name, length, _ in histories:
+        add(f"  reg [{length}:1] {name} = 0;")
     add("  always @(posedge clk) begin")
-    add("    flowing <= {flowing, o_ready && !rst};" if window > 1
-        else "    flowing <= o_ready && !rst;")
-    for name, now in (("accepted", "accept"), ("accepted_first",
-                                                f"accept && {beat_in} == 0"),
-                      ("readied", "i_ready")):
-        length = latency if name != "readied" else max(interval, 2) - 1
+    for name, length, now in histories:
         add(f"    {name} <= {{{name}, {now}}};" if length > 1 else f"    {name} <= {now};")
     add("  end")
-    newer = " + ".join(f"accepted[{j}]" for j in range(1, latency)) or "0"
     readies = " + ".join(["i_ready"] + [f"readied[{j}]" for j in range(1, interval)])
-    contiguous = " && ".join(f"accepted[{j}]"
-                             for j in range(latency, max(0, latency - beats), -1))
-    add(f"  wire [{in_width - 1}:0] first_then = accepted_count - 1 - ({newer});")
+    if latency:
+        # The vector whose first beat went in latency cycles ago, its beats on
+        # consecutive cycles (as many as have gone in since).
+        newer = " + ".join(f"accepted[{j}]" for j in range(1, latency)) or "0"
+        add(f"  wire [{in_width - 1}:0] first_then = accepted_count - 1 - ({newer});")
+        first_vector, _ = _beat_of("first_then", in_width, log_in)
+        started = " && ".join([f"accepted_first[{latency}]"] + [
+            f"accepted[{j}]" for j in range(latency - 1, max(0, latency - beats), -1)])
+    else:
+        first_vector, started = vector_in, f"accept && {beat_in} == 0"
+    whole = f"{vector_in}, {log_out}'d0" if log_out else vector_in
+    whole = f"{{{whole}}}"
 
     add("  always @* begin")
     add(f"    count: assert ({passed} == delivered_count);")
     lines += b.state
     add("`ifndef TIMING")
     lines += b.values
-    add(f"    if (o_valid && {vector_out} == watched) output_value: "
+    add(f"    if (o_valid && !rst && {vector_out} == watched) output_value: "
         "assert (o_payload == output_spec);")
-    add("    if (was_waiting) output_held: assert (o_valid && o_payload == was_payload);")
+    if design.latency:
+        # (Without registers the output is the input: holding it is the source's duty.)
+        add("    if (was_waiting) output_held: assert (o_valid && o_payload == was_payload);")
     add("`else")
     add(f"    if (&flowing && o_ready) ready: assert ({readies} >= {beats});")
-    first_vector, _ = _beat_of("first_then", in_width, log_in)
-    add(f"    if (&flowing && accepted_first[{latency}] && {contiguous}) latency: "
+    add(f"    if (&flowing && {started}) latency: "
         f"assert (o_valid && {vector_out} == {first_vector} && {beat_out} == 0);")
+    in_beat_zero = f" && {beat_in} == 0" if log_in else ""
+    add(f"    if (&flowing && &quiet{in_beat_zero}) drained: "
+        f"assert (delivered_count == {whole});")
     add("`endif")
     add("  end")
     add("endmodule")

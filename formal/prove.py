@@ -31,7 +31,7 @@ from ..files import write_files
 from ..tools import tool
 from ..hdl.top import top_signature
 from ..verilog import ports
-from .harness import HARNESS_TOP, harness
+from .harness import HARNESS_TOP, harness, timing_window
 
 __all__ = ["ProofResult", "ProofError", "VerilogError", "prove", "unsupported",
            "values_depth", "timing_depth"]
@@ -80,9 +80,10 @@ def values_depth(design):
 
 
 def timing_depth(design, depth=0):
-    """Steps of the ``timing`` task: its properties look back ``2 * latency`` cycles;
-    at least ``depth`` (``--depth`` deepens both tasks)."""
-    return max(2 * design.latency + 2, depth)
+    """Steps of the ``timing`` task: its properties look back over the window of
+    :func:`nomul.formal.harness.timing_window` cycles; at least ``depth`` (``--depth``
+    deepens both tasks)."""
+    return max(timing_window(design) + 2, depth)
 
 
 def _solver_path(work):

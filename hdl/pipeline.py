@@ -172,13 +172,16 @@ class PipelinedStage(wiring.Component):
     def beat_rom(self, m, pipe, name, words, width):
         """A ROM of ``words`` (one per beat of ``width`` bits, in block RAM where the
         tools can), read at the beat index as the beat enters the stage's first
-        register: its data belongs to the beat that register holds."""
+        register: its word (signal ``<name>_word``) belongs to the beat that register
+        holds."""
         rom = Memory(shape=unsigned(width), depth=len(words), init=words,
                      attrs={"rom_style": "block"})
         m.submodules[name] = rom
         read = rom.read_port()
-        m.d.comb += [read.addr.eq(self.beat_index(m)), read.en.eq(pipe.advance)]
-        return read.data
+        word = Signal(width, name=f"{name}_word")
+        m.d.comb += [read.addr.eq(self.beat_index(m)), read.en.eq(pipe.advance),
+                     word.eq(read.data)]
+        return word
 
     def pipeline(self, m):
         """The :class:`Pipeline` of the stage's registers, ending in its skid buffer when

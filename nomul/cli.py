@@ -297,9 +297,14 @@ def _prove(args):
                                else f"build/prove/{design.name}", "--work",
                                args.force or args.work is None)
     progress = lambda line: print(line, file=sys.stderr, flush=True)
+    delay_feedback = [s.instance for s in design.stages
+                      if s.kind == "fwht" and s.form == "streaming"]
     if design.n > 8:
         progress(f"note: proof time grows fast with n (bench/prove.py: an 8-point HD block "
                  f"takes seconds, a 16-point one minutes); n = {design.n} may take hours")
+    elif len(delay_feedback) > 1:
+        progress(f"note: several streaming FWHT stages ({', '.join(delay_feedback)}) make "
+                 "proofs slow: two of them at n = 4, one element per beat, took 8 minutes")
     try:
         result = prove(design, verilog, work, args.depth, source, progress)
     except VerilogError as error:

@@ -44,7 +44,7 @@ DESIGNS = {
     "stream_signflip_fwht_wrap": {"n": 8, "input_width": 4, "parallelism": 2, "stage": [
         {"kind": "signflip", "seed": 3},
         {"kind": "fwht", "overflow": "wrap", "width": 6}]},
-    "stream_fwht_grow_skid": {"n": 8, "input_width": 3, "parallelism": 1, "stage": [
+    "stream_fwht_grow_skid": {"n": 4, "input_width": 3, "parallelism": 1, "stage": [
         {"kind": "fwht", "overflow": "grow", "skid": True}]},
     "stream_binary_net": {"n": 8, "input_width": 3, "parallelism": 4, "stage": [
         {"kind": "sign"},
@@ -52,12 +52,15 @@ DESIGNS = {
         {"kind": "argmax", "skid": True}]},
     "stream_pad_threshold": {"n": 4, "input_width": 4, "parallelism": 2, "stage": [
         {"kind": "pad", "n": 8},
-        {"kind": "fwht", "overflow": "wrap", "width": 6},
         {"kind": "sign"},
         {"kind": "xnor_popcount", "outputs": 2, "seed": 1, "result": "threshold",
          "thresholds": [3, 5]}]},
     "stream_argmax_absolute": {"n": 8, "input_width": 4, "parallelism": 2, "stage": [
         {"kind": "argmax", "absolute": True}]},
+    "stream_signflip_grow": {"n": 8, "input_width": 4, "parallelism": 1, "stage": [
+        {"kind": "signflip", "seed": 3, "overflow": "grow"}]},   # interval 8 > latency
+    "stream_without_registers": {"n": 2, "input_width": 4, "parallelism": 1, "stage": [
+        {"kind": "pad", "n": 4}, {"kind": "sign"}]},
 }
 
 
@@ -121,8 +124,17 @@ def delay_difference_to_sum(text, d):
     return text.replace(old, "level2_delay_1[5:0] + level1[5:0]", 1)
 
 
+def no_drain_without_input(text, d):
+    """Delay-feedback level 2 shifts only when a beat comes in, not at the start of a
+    block: its kept differences wait for the next vector instead of leaving."""
+    old = "level1_valid | level2_block_start"
+    assert old in text
+    return text.replace(old, "level1_valid | 1'h0")
+
+
 @pytest.mark.parametrize("name, mutate, prop, step", [
     ("stream_signflip_fwht_wrap", delay_difference_to_sum, "tap_s2_fwht_level2_delay_0", 9),
+    ("stream_signflip_fwht_wrap", no_drain_without_input, "drained", None),
     ("signflip_fwht_wrap", subtractor_to_adder, "tap_s2_fwht_level0", 3),
     ("signflip_fwht_wrap", valid_one_cycle_late, "count", 4),
     ("signflip_fwht_wrap", never_ready, "ready", 10),
