@@ -692,9 +692,11 @@ def _parser():
     sub = command("prove", _prove,
                   "Prove with SymbiYosys (k-induction) that the design's Verilog equals its "
                   "specification for every input, every valid/ready pattern and every "
-                  "reset: every register, the output, nothing lost, duplicated or "
-                  "reordered, the output held while it waits, the latency at full rate; "
-                  "exit status 1 with a counterexample when a property fails",
+                  "reset: every register (and in streaming forms every delay-line "
+                  "word and partial fold), the output, nothing lost, duplicated or "
+                  "reordered, the output held while it waits, the latency at full rate, "
+                  "nothing kept back once input stops; exit status 1 with a "
+                  "counterexample when a property fails",
                   "nomul prove examples/fwht8.toml")
     sub.add_argument("--verilog", metavar="FILE",
                      help="prove this Verilog file (for example an edited copy of the "
@@ -702,7 +704,7 @@ def _parser():
     sub.add_argument("--depth", type=int, metavar="K",
                      help="steps of the base case and of the induction step (default: "
                           "the latency + 2; the timing properties take at least twice "
-                          "the latency + 2)")
+                          "the latency + the interval + 2)")
     sub.add_argument("--work", metavar="DIR",
                      help="folder for the harness, the proof files and logs (default "
                           "build/prove/NAME)")
