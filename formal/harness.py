@@ -170,7 +170,7 @@ class _Builder:
         newest ``pos - span`` are this block's differences and the others its unpaired
         first beats. Returns the point after its register."""
         inst, name, span = stage.instance, unit.tap.name, unit.span
-        level = int(name[len("level"):])
+        level = stage.lane_levels + _log2(span)
         lanes, w = stage.input.lanes, stage.level_width(level)
         prefix = f"{inst}.{name}"
         beat = self.probe(f"{prefix}_beat", counter_bits(unit.beats))
@@ -178,12 +178,11 @@ class _Builder:
         block_start = self.probe(f"{prefix}_block_start", 1)
         kept = self.probe(f"{prefix}_kept", 1)
         pos = f"{beat}[{_log2(2 * span) - 1}:0]"
-        tag = prefix.replace(".", "_")
         self.state += [
-            f"    state_{tag}_beat: assert ({beat} == {passed}[{log_beats - 1}:0]);",
-            f"    state_{tag}_block_start: assert ({block_start} == ({pos} == 0));",
-            f"    state_{tag}_kept: assert ({kept} == ({pending} != 0));",
-            f"    state_{tag}_pending: assert ({pos} < {span} ? {pos} + {pending} <= {span}"
+            f"    state_{beat}: assert ({beat} == {passed}[{log_beats - 1}:0]);",
+            f"    state_{block_start}: assert ({block_start} == ({pos} == 0));",
+            f"    state_{kept}: assert ({kept} == ({pending} != 0));",
+            f"    state_{pending}: assert ({pos} < {span} ? {pos} + {pending} <= {span}"
             f" : {pending} == {pos} - {span});"]
         held = f"({pos} < {span} ? {pos} : {2 * span} - {pos}) + {pending}"
         source = self.taps[f"{inst}.level{level - 1}" if level else f"{inst}.input"]
@@ -217,12 +216,11 @@ class _Builder:
         last = self.probe(f"{prefix}_last", 1)
         value = self.probe(prefix, partial.vector.total_width)
         valid = self.probe(f"{prefix}_valid", 1)
-        tag = prefix.replace(".", "_")
         self.state += [
-            f"    state_{tag}_beat: assert ({count} == {passed}[{log_beats - 1}:0]);",
-            f"    state_{tag}_first: assert ({first} == ({count} == 0));",
-            f"    state_{tag}_last: assert ({last} == ({count} == {unit.beats - 1}));",
-            f"    state_{tag}_valid: assert ({valid} == ({count} != 0));"]
+            f"    state_{count}: assert ({count} == {passed}[{log_beats - 1}:0]);",
+            f"    state_{first}: assert ({first} == ({count} == 0));",
+            f"    state_{last}: assert ({last} == ({count} == {unit.beats - 1}));",
+            f"    state_{valid}: assert ({valid} == ({count} != 0));"]
         self.decl.append(f"  wire [{width - 1}:0] {value}_carries = {passed} - 1;")
         vector, _ = _beat_of(f"{value}_carries", width, log_beats)
         spec = [pack(self.taps[f"{prefix}[{c}]"]) for c in range(1, unit.beats)]
@@ -238,9 +236,8 @@ class _Builder:
         """Streaming padding: its counter of output beats runs past the input's beats
         while it sends zero beats."""
         index = self.probe(f"{stage.instance}.beat_index", counter_bits(unit.beats_out))
-        tag = stage.instance
         self.state.append(
-            f"    state_{tag}_beat_index: assert ({index} < {unit.beats_in} ? "
+            f"    state_{index}: assert ({index} < {unit.beats_in} ? "
             f"{index} == {passed}[{log_in - 1}:0] : {passed}[{log_in - 1}:0] == 0);")
         out = width - log_in + log_out
         return self.point(out, f"{{{passed}[{width - 1}:{log_in}], {log_out}'d0}} + {index} - "
@@ -252,21 +249,11 @@ class _Builder:
         (``signs_word``, ``weights_word``) as a beat enters their register ``beat``."""
         inst = stage.instance
         index = self.probe(f"{inst}.beat_index", counter_bits(stage.input.beats))
-        self.state.append(f"    state_{inst}_beat_index: assert "
+        self.state.append(f"    state_{index}: assert "
                           f"({index} == {passed}[{log_beats - 1}:0]);")
-        lanes, beats = stage.input.lanes, stage.input.beats
-        if stage.kind == "signflip":
-            words = [sum(1 << k for k in range(lanes) if stage.signs[b * lanes + k] < 0)
-                     for b in range(beats)]
-            bits, rom_name = lanes, "signs"
-        elif stage.kind == "xnor_popcount":
-            matrix = stage.weight_matrix()
-            words = [sum(matrix[n][b * lanes + k] << (n * lanes + k)
-                         for n in range(stage.outputs) for k in range(lanes))
-                     for b in range(beats)]
-            bits, rom_name = stage.outputs * lanes, "weights"
-        else:
+        if stage.beat_rom() is None:     # folded argmax: a counter, no ROM
             return
+        rom_name, bits, words = stage.beat_rom()
         rom = self.probe(f"{inst}.{rom_name}_word", bits)
         beat = f"{registers[f'{inst}.beat']}[{log_beats - 1}:0]"
         expected = _select(beat, [f"{bits}'d{word}" for word in words])

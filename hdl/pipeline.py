@@ -169,11 +169,12 @@ class PipelinedStage(wiring.Component):
         return beat_counter(m, "beat_index", self.stage.input.beats,
                             self.i.valid & self.i.ready)
 
-    def beat_rom(self, m, pipe, name, words, width):
-        """A ROM of ``words`` (one per beat of ``width`` bits, in block RAM where the
-        tools can), read at the beat index as the beat enters the stage's first
-        register: its word (signal ``<name>_word``) belongs to the beat that register
-        holds."""
+    def beat_rom(self, m, pipe):
+        """The stage's ROM (:meth:`nomul.stages.Stage.beat_rom`: one word per beat, in
+        block RAM where the tools can), read at the beat index as the beat enters the
+        stage's first register: its word (signal ``<name>_word``) belongs to the beat
+        that register holds."""
+        name, width, words = self.stage.beat_rom()
         rom = Memory(shape=unsigned(width), depth=len(words), init=words,
                      attrs={"rom_style": "block"})
         m.submodules[name] = rom

@@ -44,11 +44,9 @@ class StreamingSignFlip(PipelinedStage):
 
     def elaborate(self, platform):
         stage, m = self.stage, Module()
-        lanes, beats, out = stage.input.lanes, stage.input.beats, stage.output
+        lanes, out = stage.input.lanes, stage.output
         pipe = self.pipeline(m)
-        signs = [sum(1 << k for k in range(lanes) if stage.signs[b * lanes + k] < 0)
-                 for b in range(beats)]
-        negate = self.beat_rom(m, pipe, "signs", signs, lanes)
+        negate = self.beat_rom(m, pipe)
         x = self.level(m, pipe, "beat", stage.input.beat, True, self.i.payload)
         # -x = ~x + 1: one adder whose operand is x or its inverse (x ^ all ones), and
         # whose carry in is the sign bit: a LUT before the carry chain, no multiplexer.

@@ -86,10 +86,7 @@ class FoldedXnorPopcount(PipelinedStage):
         stage, m = self.stage, Module()
         lanes, beats, outputs = stage.input.lanes, stage.input.beats, stage.outputs
         pipe = self.pipeline(m)
-        matrix = stage.weight_matrix()
-        words = [sum(matrix[n][b * lanes + k] << (n * lanes + k)
-                     for n in range(outputs) for k in range(lanes)) for b in range(beats)]
-        weights = self.beat_rom(m, pipe, "weights", words, outputs * lanes)
+        weights = self.beat_rom(m, pipe)
         x = self.level(m, pipe, "beat", stage.input.beat, True, self.i.payload)
         terms = [[~(x[k] ^ weights[n * lanes + k]) for k in range(lanes)]
                  for n in range(outputs)]

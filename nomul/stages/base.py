@@ -333,6 +333,12 @@ class Stage:
         """Bits of block RAM the stage needs (deep delay lines, ROMs)."""
         return 0
 
+    def beat_rom(self):
+        """The ROM a streaming form reads one word of per beat, as ``(name, width,
+        words)``, or None (the hardware's signal ``<name>_word`` holds the word of the
+        beat in its register ``beat``)."""
+        return None
+
     def element_names(self, x, names):
         """``(output names, {tap: names per element})`` for input names ``x``: equal
         names for elements that are equal by construction (a

@@ -71,6 +71,15 @@ class SignFlip(Stage):
         """Streaming: the ROM of the signs, one bit per element."""
         return self.input.elements if self.input.beats > 1 else 0
 
+    def beat_rom(self):
+        """Streaming: word ``b`` has bit ``k`` set when element ``b*lanes + k`` is
+        negated."""
+        lanes, beats = self.input.lanes, self.input.beats
+        if beats == 1:
+            return None
+        return ("signs", lanes, [sum(1 << k for k in range(lanes)
+                                     if self.signs[b * lanes + k] < 0) for b in range(beats)])
+
     def streaming_adder_bits(self, parallel_bits):
         """One incrementer per lane, as wide as the output, when any beat negates it."""
         lanes, beats = self.input.lanes, self.input.beats

@@ -145,6 +145,17 @@ class XnorPopcount(Tree, Stage):
     def beat_units(self):
         return (Register(Tap("beat", 1, self.input.beat, self.input.beats)),)
 
+    def beat_rom(self):
+        """Folded: word ``b`` has bit ``n*lanes + k`` set when neuron ``n``'s weight for
+        element ``b*lanes + k`` is 1."""
+        if not self.folded:
+            return None
+        lanes, matrix = self.input.lanes, self.weight_matrix()
+        return ("weights", self.outputs * lanes, [
+            sum(matrix[n][b * lanes + k] << (n * lanes + k)
+                for n in range(self.outputs) for k in range(lanes))
+            for b in range(self.input.beats)])
+
     def beat_signals(self):
         return [("its weights ROM word", Vector("bits", self.outputs * self.input.lanes, 1))]
 
