@@ -205,6 +205,10 @@ def _failure(log):
 
 def unsupported(design):
     """Why ``design`` cannot be proven yet (one line), or None."""
+    if design.flow != "stall":
+        return (f"{design.name}: proofs cover flow = \"stall\" only (the output buffer "
+                f"of flow = \"{design.flow}\" needs invariants of its memory); prove the "
+                "same stages with flow = \"stall\", or check this design with 'nomul sim'")
     for stage in design.stages:
         if stage.kind == "fwht" and stage.memory_bits():
             return (f"{design.name}: {stage.instance} keeps delay lines of "

@@ -20,6 +20,13 @@ Stages without registers pass ``valid`` and ``ready`` straight through; a
 beats while it does not take input. A cycle with reset high transfers nothing and empties
 every stage (beat counting restarts).
 
+In the ``credit`` flow form (:mod:`nomul.flow`) the last stage's output is never held
+(its ``o.ready`` is always high) and goes into an output buffer, a FIFO modelled here as
+a queue behind a head register, timed as Amaranth's ``SyncFIFOBuffered``: ``o`` shows the output
+register; the top's ``i.ready`` is the first stage's ``i.ready`` and a ``credit`` register
+(see :class:`nomul.hdl.flow.CreditBuffer`), and the first stage is offered nothing while
+``credit`` is low.
+
 The source offers the beats of the input vectors in order on every cycle where
 ``in_valid`` is set and beats remain, and moves on after a cycle with
 ``valid & ready & ~rst``; a reset sends it back to beat 0 of the vector it was sending.
@@ -218,6 +225,38 @@ class _StageModel:
                 self.phase = (self.phase + 1) % self.pad.beats_out
 
 
+class _OutputBuffer:
+    """The output buffer and credits of the ``credit`` flow form."""
+
+    def __init__(self, design):
+        self.depth = design.buffer_depth
+        self.beats_in, self.beats_out = design.input.beats, design.output.beats
+        self.clear()
+
+    def clear(self):
+        self.queue = deque()        # what the FIFO holds behind its output register
+        self.head = None            # its output register, when valid
+        self.reserved = 0           # output beats owed to the vectors taken in
+        self.credit = True
+        self.beat = 0               # the input beat the design takes next
+
+    def step(self, item, read, taken):
+        """One cycle: ``item`` (or None) is written, ``read``: the sink took the head,
+        ``taken``: the design's input took a beat."""
+        if self.queue and (self.head is None or read):
+            self.head = self.queue.popleft()
+        elif read:
+            self.head = None
+        if item is not None:
+            self.queue.append(item)
+            if len(self.queue) + (self.head is not None) > self.depth:
+                raise AssertionError(f"the output buffer overflowed with beat {item}")
+        self.reserved += (taken and self.beat == 0) * self.beats_out - read
+        if taken:
+            self.beat = (self.beat + 1) % self.beats_in
+        self.credit = self.beat != 0 or self.reserved + self.beats_out <= self.depth
+
+
 def simulate(design, vectors, in_valid, out_ready, reset=None):
     """The trace of ``design`` fed ``vectors`` under the given per-cycle patterns.
 
@@ -232,6 +271,7 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
         raise ValueError("in_valid, out_ready and reset must have one length")
 
     models = [_StageModel(stage) for stage in design.stages]
+    buffer = _OutputBuffer(design) if design.flow == "credit" else None
     taps = {f"{stage.instance}.{tap.name}": (model, tap.name, tap.beats)
             for stage, model in zip(design.stages, models) for tap in stage.taps}
     # Where each tap's item lives: the held dict of its unit (units keep their dicts).
@@ -256,33 +296,39 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
                 column[t] = item[0] * beats + item[1]
         offered = (divmod(position, beats_in)
                    if in_valid[t] and position < total else None)
+        credit = buffer.credit if buffer else True
 
         # Ready travels from the sink towards the source, beats the other way.
-        ready = bool(out_ready[t])
+        ready = True if buffer else bool(out_ready[t])
         ready_out, takes = [False] * len(models), [False] * len(models)
         for g in reversed(range(len(models))):
             ready_out[g] = ready
             ready = takes[g] = models[g].in_ready(ready)
-        in_ready[t] = ready
-        offers, item = [], offered
+        in_ready[t] = ready and credit
+        offers, item = [], offered if credit else None
         for model in models:
             offers.append(item)
             item = model.output(item)
+        last, item = item, (buffer.head if buffer else item)
         if item is not None:
             out_index[t] = item[0] * beats_out + item[1]
 
         if reset[t]:
-            for model in models:
+            for model in models + ([buffer] if buffer else []):
                 model.clear()
             position -= position % beats_in
             continue
-        if offered is not None and in_ready[t]:
+        taken = offered is not None and in_ready[t]
+        if taken:
             accepted[t] = position
             position += 1
-        if item is not None and out_ready[t]:
+        read = item is not None and out_ready[t]
+        if read:
             delivered[t] = out_index[t]
-        for model, offer, ready, taken in zip(models, offers, ready_out, takes):
-            model.step(offer if taken else None, ready)
+        for model, offer, ready, takes_in in zip(models, offers, ready_out, takes):
+            model.step(offer if takes_in else None, ready)
+        if buffer:
+            buffer.step(last, read, taken)
 
     def beats_of(values, beats):
         return values.reshape(len(values) * beats, values.shape[1] // beats)

@@ -5,12 +5,8 @@ from amaranth.lib import data, stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-__all__ = ["FLOW", "layout", "fit", "tap_register", "beat_counter", "BeatPosition",
+__all__ = ["layout", "fit", "tap_register", "beat_counter", "BeatPosition",
            "Pipeline", "PipelinedStage"]
-
-# The manifest's name for the flow control of :class:`Pipeline`.
-FLOW = "stall"
-
 
 def layout(vector):
     """The payload layout of one beat of a :class:`nomul.stages.Vector` (its ``lanes``

@@ -6,6 +6,7 @@ from amaranth.lib.wiring import In, Out
 
 from .argmax import Argmax, FoldedArgmax
 from .elementwise import Pad, Shift, Sign, StreamingPad
+from .flow import CreditBuffer
 from .fwht import FWHT, StreamingFWHT
 from .pipeline import layout
 from .signflip import SignFlip, StreamingSignFlip
@@ -47,7 +48,10 @@ class DesignTop(wiring.Component):
 
     Latency ``design.latency`` cycles; one vector every ``design.interval`` cycles (one
     beat per cycle in the streaming forms) while ``o.ready`` is high;
-    full backpressure; reset empties the pipeline.
+    full backpressure; reset empties the pipeline. In the ``stall`` flow form the last
+    stage's output is ``o``; in the ``credit`` form it goes into a
+    :class:`~nomul.hdl.flow.CreditBuffer` (submodule ``output_buffer``) whose output is
+    ``o`` and whose ``credit`` gates the first stage's input.
     """
 
     def __init__(self, design):
@@ -64,10 +68,23 @@ class DesignTop(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         upstream = wiring.flipped(self.i)
-        for block in self.blocks:
+        if self.design.flow == "credit":
+            m.submodules.output_buffer = buffer = CreditBuffer(self.design)
+            first = self.blocks[0].i
+            m.d.comb += [
+                first.valid.eq(self.i.valid & buffer.credit),
+                first.payload.eq(self.i.payload),
+                self.i.ready.eq(first.ready & buffer.credit),
+                buffer.taken.eq(self.i.valid & self.i.ready),
+            ]
+        for index, block in enumerate(self.blocks):
             m.submodules[block.stage.instance] = block
-            wiring.connect(m, upstream, block.i)
+            if index or self.design.flow != "credit":
+                wiring.connect(m, upstream, block.i)
             upstream = block.o
+        if self.design.flow == "credit":
+            wiring.connect(m, upstream, buffer.i)
+            upstream = buffer.o
         wiring.connect(m, upstream, wiring.flipped(self.o))
         if not any(stage.units() for stage in self.design.stages):
             # Wiring only: a register that nothing reads keeps the clock and reset ports

@@ -56,6 +56,9 @@ def _info(args):
             f"one vector every {design.interval} cycles")
     print(f"{design.name}: {design.input.describe()} in, {design.output.describe()} out, "
           f"latency {design.latency} cycles, {rate}")
+    if design.flow == "credit":
+        print(f"  flow credit: stages never stall; an output buffer of "
+              f"{design.buffer_depth} beats, i.ready from a register")
     for stage in design.stages:
         shown = []
         for key, value in stage.params().items():

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .files import InputFileError, read_text
+from .flow import BUFFER_LATENCY, DEFAULT_FLOW, FLOWS, buffer_depth
 from .stages import (MAX_INPUT_WIDTH, MAX_N, MAX_SIGNAL_BITS, MAX_WIDTH, STAGES, DesignError,
                      Keys, Vector)
 
@@ -26,12 +27,14 @@ MAX_STAGES = 64
 @dataclass(frozen=True)
 class Design:
     """A validated design: ``name``, input vectors of ``n`` signed ``input_width``-bit
-    elements, ``parallelism`` elements per beat, and the resolved ``stages`` in order."""
+    elements, ``parallelism`` elements per beat, the resolved ``stages`` in order and the
+    ``flow`` control form (:data:`nomul.flow.FLOWS`)."""
     name: str
     n: int
     input_width: int
     parallelism: int
     stages: tuple
+    flow: str = DEFAULT_FLOW
 
     @property
     def input(self):
@@ -43,7 +46,17 @@ class Design:
 
     @property
     def latency(self):
-        return sum(stage.latency for stage in self.stages)
+        """Cycles from a vector's first input beat taken to the first beat of its result
+        on ``o`` at full rate: the stages', plus the output buffer's in the credit form."""
+        buffer = BUFFER_LATENCY if self.flow == "credit" else 0
+        return sum(stage.latency for stage in self.stages) + buffer
+
+    @property
+    def buffer_depth(self):
+        """Output beats the credit form's buffer holds (0 in the stall form)."""
+        if self.flow != "credit":
+            return 0
+        return buffer_depth(self.latency, self.interval, self.output.beats)
 
     @property
     def interval(self):
@@ -57,7 +70,7 @@ class Design:
     def describe(self):
         return {
             "name": self.name, "n": self.n, "input_width": self.input_width,
-            "parallelism": self.parallelism,
+            "parallelism": self.parallelism, "flow": self.flow,
             "stages": [{"kind": s.kind, **s.params()} for s in self.stages],
         }
 
@@ -94,6 +107,7 @@ def parse_design(table, source="design", base=None):
     parallelism = keys.int("parallelism", 1, n, power_of_two=True, default=n, rule=(
         f"must be a power of two from 1 to n = {n}: the elements of a vector that cross "
         "the input port per beat"))
+    flow = keys.choice("flow", tuple(FLOWS), default=DEFAULT_FLOW)
     stage_tables = keys.get("stage", "at least one [[stage]] table")
     keys.finish()
     if not isinstance(stage_tables, list) or not stage_tables:
@@ -116,12 +130,16 @@ def parse_design(table, source="design", base=None):
             if not stage.core_units() or not stage.taps:
                 stage_keys.fail("skid = true needs a stage with registers; this one is "
                                 "wiring only")
+            if flow == "credit":
+                stage_keys.fail("skid = true is for flow = \"stall\": with flow = "
+                                "\"credit\" no stage waits for the next one, so a skid "
+                                "buffer would never hold a beat")
             stage = replace(stage, skid=True)
         stage_keys.finish()
         _check_signal_bits(stage_keys, stage)
         stages.append(stage)
         x = stage.output
-    return Design(name, n, input_width, parallelism, tuple(stages))
+    return Design(name, n, input_width, parallelism, tuple(stages), flow)
 
 
 def load_design(path):

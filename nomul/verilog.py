@@ -16,7 +16,7 @@ from amaranth.back import verilog
 from amaranth.lib.wiring import Flow
 
 from .files import check_output_file, check_output_folder, write_files
-from .hdl.pipeline import FLOW
+from .flow import FLOWS
 from .hdl.top import DesignTop
 
 __all__ = ["generate", "check_outputs", "write", "nomul_version", "ports"]
@@ -97,12 +97,9 @@ def generate(design):
         "parallelism": design.parallelism,
         "latency": design.latency,
         "interval": design.interval,
-        "flow": FLOW,
-        "flow_description": (
-            "every registered stage stalls as a whole: its registers load when "
-            "o.ready | ~o.valid, and its i.ready is that same signal, so ready crosses the "
-            "stage combinationally; a stage with skid = true ends in a skid buffer whose "
-            "i.ready comes from a register, which cuts that path"),
+        "flow": design.flow,
+        "flow_description": FLOWS[design.flow],
+        "buffer_depth": design.buffer_depth,
         "clock": {"port": "clk", "edge": "rising"},
         "reset": {"port": "rst", "active": "high", "synchronous": True,
                   "effect": ("clears every valid bit and restarts beat counting on both "

@@ -504,7 +504,7 @@ def design_from_manifest(manifest):
     Raises ``ValueError`` unless the design rebuilt has the manifest's ``design_hash``."""
     manifest = load_manifest(manifest)
     design = Design(manifest["name"], manifest["n"], manifest["input"]["width"],
-                    manifest["parallelism"], ())
+                    manifest["parallelism"], (), manifest.get("flow", "stall"))
     stages, x = [], design.input
     for stage in manifest["stages"]:
         kind = STAGES[stage["kind"]]

@@ -17,8 +17,8 @@ EXAMPLES = Path(__file__).parent.parent / "examples"
 FWHT16 = EXAMPLES / "fwht16_wrap.toml"
 
 
-def small():
-    return parse_design({"name": "small", "n": 4, "input_width": 3, "stage": [
+def small(flow="stall"):
+    return parse_design({"name": "small", "n": 4, "input_width": 3, "flow": flow, "stage": [
         {"kind": "signflip", "seed": 1}, {"kind": "fwht", "overflow": "grow"}]})
 
 
@@ -50,26 +50,29 @@ def test_stimulus_is_the_lfsr_shifted_in():
     assert (vectors[0] == 0).all()
 
 
-def test_selftest_passes_in_simulation():
-    design = small()
+@pytest.mark.parametrize("flow", ["stall", "credit"])
+def test_selftest_passes_in_simulation(flow):
+    design = small(flow)
     test = selftest.SelfTest(design, vectors=60)
     seen = run_selftest(test, 60 + design.latency + 5)
     assert seen["done"] and seen["passed"]
     assert seen["checksum"] == selftest.expected_checksum(design, 60)
 
 
-def streaming():
+def streaming(flow="stall"):
     """Beats of 2 lanes, zero beats from a pad (the input is held off meanwhile), and a
     folded argmax: the self-test feeds beats and folds output beats."""
     return parse_design({"name": "streaming", "n": 8, "input_width": 3, "parallelism": 2,
+                         "flow": flow,
                          "stage": [{"kind": "signflip", "seed": 1},
                                    {"kind": "pad", "n": 16},
                                    {"kind": "fwht", "overflow": "grow"},
                                    {"kind": "argmax", "absolute": True}]})
 
 
-def test_selftest_of_a_streaming_design_passes_in_simulation():
-    design = streaming()
+@pytest.mark.parametrize("flow", ["stall", "credit"])
+def test_selftest_of_a_streaming_design_passes_in_simulation(flow):
+    design = streaming(flow)
     test = selftest.SelfTest(design, vectors=25)
     seen = run_selftest(test, 25 * design.interval + design.latency + 5)
     assert seen["done"] and seen["passed"]

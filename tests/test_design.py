@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from nomul.design import DesignError, load_design, parse_design
+from nomul.flow import BUFFER_LATENCY
 from nomul.seeded import seeded_signs
 
 EXAMPLES = sorted(Path(__file__).parent.parent.glob("examples/*.toml"))
@@ -22,7 +23,8 @@ def error(message, *stages, **top):
 def test_examples_load(path):
     design = load_design(path)
     assert design.name == path.stem
-    assert design.latency == sum(stage.latency for stage in design.stages)
+    buffer = {"stall": 0, "credit": BUFFER_LATENCY}[design.flow]
+    assert design.latency == sum(stage.latency for stage in design.stages) + buffer
 
 
 def test_hd_block_resolves_widths_and_latency():
@@ -88,7 +90,8 @@ def test_top_level_errors():
     error('d.toml: name = "HD": must match [a-z][a-z0-9_]* and have at most 64 characters '
           '(it names the Verilog top)',
           {"kind": "sign"}, name="HD")
-    error("d.toml: unknown key 'widht'; allowed keys: name, n, input_width, parallelism, stage",
+    error("d.toml: unknown key 'widht'; allowed keys: name, n, input_width, parallelism, "
+          "flow, stage",
           {"kind": "sign"}, widht=3)
     error('d.toml: parallelism = 3: must be a power of two from 1 to n = 16: the elements '
           'of a vector that cross the input port per beat', {"kind": "sign"}, parallelism=3)

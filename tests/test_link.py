@@ -320,3 +320,22 @@ def test_link_top_identifies_computes_and_answers_duplicates_once():
     assert late.counter_dict == {"frames": 7, "crc_errors": 1, "malformed": 0, "too_long": 0,
                                  "uart_errors": 0, "overruns": 0, "naks": 2, "duplicates": 1}
     assert params.vectors_per_frame >= 2
+
+
+def test_link_top_runs_a_credit_design():
+    """The link top feeds and drains a design whose i.ready comes from credits."""
+    from nomul.design import parse_design
+    design = parse_design({"name": "credit", "n": 8, "input_width": 5, "parallelism": 2,
+                           "flow": "credit", "stage": [
+                               {"kind": "signflip", "seed": 2},
+                               {"kind": "fwht", "overflow": "grow"}, {"kind": "sign"}]})
+    vectors = np.random.default_rng(6).integers(-16, 16, size=(5, design.n))
+
+    async def script(ctx, host, top):
+        payload = protocol.pack_vectors(design, vectors)
+        [reply] = await host.exchange(ctx, protocol.encode(protocol.VECTORS, 0, payload), 1)
+        return {"reply": reply}
+
+    reply = run_link(design, script)["reply"]
+    assert reply.type == protocol.RESULTS
+    assert np.array_equal(protocol.unpack_vectors(design, reply.payload), run(design, vectors))

@@ -214,6 +214,12 @@ def test_cli_refuses_delay_lines_in_memory_and_bad_options(tmp_path, capsys):
         "nomul: error: s: s1_fwht keeps delay lines of 16 beats or more in memory, which "
         "proofs do not cover (they read delay lines in registers); use 'nomul sim' for "
         "it\n")
+    path.write_text('name = "s"\nn = 8\ninput_width = 4\nflow = "credit"\n'
+                    '[[stage]]\nkind = "fwht"\n')
+    assert main(["prove", str(path)]) == 2
+    assert capsys.readouterr().err.startswith(
+        'nomul: error: s: proofs cover flow = "stall" only (the output buffer of flow = '
+        '"credit" needs invariants of its memory)')
     path.write_text('name = "s"\nn = 8\ninput_width = 4\n[[stage]]\nkind = "fwht"\n')
     assert main(["prove", str(path), "--depth", "0"]) == 2
     assert capsys.readouterr().err == ("nomul: error: --depth 0: must be an integer from 1 "

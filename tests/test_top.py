@@ -98,6 +98,7 @@ def designs(draw):
     """Chains of up to five stages of every kind, each drawn among those that accept the
     vector the chain has reached (signed, unsigned or bits)."""
     log_n = draw(st.integers(1, 4))
+    flow = draw(st.sampled_from(["stall", "credit"]))
     input_width = draw(st.integers(2, 10))
     parallelism = 2 ** draw(st.integers(0, log_n))
     kind, elements, width = "int", 2 ** log_n, input_width
@@ -147,20 +148,23 @@ def designs(draw):
             elements = outputs
         else:
             stage["absolute"] = kind == "int" and draw(st.booleans())
-        if choice in ("signflip", "fwht", "xnor_popcount", "argmax") and draw(st.booleans()):
+        if (choice in ("signflip", "fwht", "xnor_popcount", "argmax") and flow == "stall"
+                and draw(st.booleans())):
             stage["skid"] = True
         stages.append(stage)
         if choice == "argmax":
             break
     return parse_design({"name": "h", "n": 2**log_n, "input_width": input_width,
-                         "parallelism": parallelism, "stage": stages})
+                         "parallelism": parallelism, "flow": flow, "stage": stages})
 
 
 def test_the_design_strategy_draws_every_stage_kind():
     from hypothesis import find
     for kind in ("signflip", "fwht", "pad", "shift", "sign", "xnor_popcount", "argmax"):
         for form in ("parallel", "streaming"):
-            find(designs(), lambda d: (kind, form) in ((s.kind, s.form) for s in d.stages))
+            for flow in ("stall", "credit"):
+                find(designs(), lambda d: d.flow == flow and (kind, form) in (
+                    (s.kind, s.form) for s in d.stages))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -1,0 +1,93 @@
+"""The output buffer and input credits of the ``credit`` flow form (:mod:`nomul.flow`)."""
+
+from amaranth import Module, Mux, Shape, Signal, Value, unsigned
+from amaranth.lib import stream, wiring
+from amaranth.lib.memory import Memory
+from amaranth.lib.wiring import In, Out
+
+from .pipeline import beat_counter, layout
+
+__all__ = ["CreditBuffer"]
+
+
+class CreditBuffer(wiring.Component):
+    """The end of a design whose stages never stall (modelled by ``golden.cycle``).
+
+    Members
+    -------
+    i : ``In(stream.Signature(...))``, the last stage's output beats; ``i.ready`` is
+        always high: every beat offered is written into the buffer.
+    o : ``Out(stream.Signature(...))``, the design's output, read from the buffer.
+    taken : ``In(1)``, high on a cycle where the design's input takes a beat.
+    credit : ``Out(1)``, a register: the design's input may take a beat this cycle.
+
+    The buffer is a FIFO of ``design.buffer_depth`` beats: a memory (block RAM where the
+    tools can; its read data register, the only one whose enable depends on
+    ``o.ready``, then holds one clock enable per block, not one per bit) and the memory's
+    read data as the head (``buffer_valid``), timed as Amaranth's
+    :class:`~amaranth.lib.fifo.SyncFIFOBuffered`: 2 cycles from written to readable when
+    it is empty. Nothing checks for a full buffer: credits keep it from filling.
+    ``reserved`` counts the output beats owed to the vectors taken in and not yet read
+    from ``o``: a vector's first input beat reserves all its output beats, each beat
+    read frees one. ``credit`` is set for the next cycle when the next input beat is not
+    a vector's first or when the buffer has room for one more vector's output beats, so
+    no beat ever arrives at a full buffer and ``credit`` never depends on ``o.ready`` in
+    the same cycle. Reset empties the buffer and the counts.
+    """
+
+    def __init__(self, design):
+        self._depth = design.buffer_depth
+        self._beats_in = design.input.beats
+        self._beats_out = design.output.beats
+        self._shape = layout(design.output)
+        super().__init__({
+            "i": In(stream.Signature(self._shape)),
+            "o": Out(stream.Signature(self._shape)),
+            "taken": In(1),
+            "credit": Out(1, init=1),
+        })
+
+    def elaborate(self, platform):
+        m = Module()
+        depth, beats_out = self._depth, self._beats_out
+        width = Shape.cast(self._shape).width
+        size = 1 << depth.bit_length()           # words, more than the buffer ever holds
+        m.submodules.memory = memory = Memory(shape=unsigned(width), depth=size, init=[],
+                                              attrs={"ram_style": "block"})
+        write, fetch_port = memory.write_port(), memory.read_port()
+        write_at = Signal(range(size), name="write_at")
+        read_at = Signal(range(size), name="read_at")
+        head_valid = Signal(name="buffer_valid")
+        fetch = Signal(name="fetch")
+        m.d.comb += [
+            self.i.ready.eq(1),
+            write.addr.eq(write_at), write.data.eq(Value.cast(self.i.payload)),
+            write.en.eq(self.i.valid),
+            fetch.eq((write_at != read_at) & (~head_valid | self.o.ready)),
+            fetch_port.addr.eq(read_at), fetch_port.en.eq(fetch),
+            self.o.valid.eq(head_valid),
+            Value.cast(self.o.payload).eq(fetch_port.data),
+        ]
+        with m.If(self.i.valid):
+            m.d.sync += write_at.eq(write_at + 1)
+        with m.If(fetch):
+            m.d.sync += [read_at.eq(read_at + 1), head_valid.eq(1)]
+        with m.Elif(self.o.ready):
+            m.d.sync += head_valid.eq(0)
+
+        read = self.o.valid & self.o.ready
+        reserved = Signal(range(depth + 1), name="reserved")
+        next_reserved = Signal.like(reserved, name="next_reserved")
+        if self._beats_in == 1:
+            first, inside = self.taken, 0      # every beat is a vector's first
+        else:
+            beat = beat_counter(m, "credit_beat", self._beats_in, self.taken)
+            first = self.taken & (beat == 0)
+            # The next input beat is not a vector's first: it was reserved for already.
+            inside = Mux(self.taken, beat != self._beats_in - 1, beat != 0)
+        m.d.comb += next_reserved.eq(reserved + Mux(first, beats_out, 0) - read)
+        m.d.sync += [
+            reserved.eq(next_reserved),
+            self.credit.eq(inside | (next_reserved <= depth - beats_out)),
+        ]
+        return m
