@@ -59,17 +59,21 @@ class CreditBuffer(wiring.Component):
         read_at = Signal(range(size), name="read_at")
         head_valid = Signal(name="buffer_valid")
         fetch = Signal(name="fetch")
+        # The memory holds beats behind the head: a register, so that the read enable
+        # (which reaches every block RAM of a wide buffer) is one LUT from o.ready.
+        waiting = Signal(name="waiting")
         m.d.comb += [
             self.i.ready.eq(1),
             write.addr.eq(write_at), write.data.eq(Value.cast(self.i.payload)),
             write.en.eq(self.i.valid),
-            fetch.eq((write_at != read_at) & (~head_valid | self.o.ready)),
+            fetch.eq(waiting & (~head_valid | self.o.ready)),
             fetch_port.addr.eq(read_at), fetch_port.en.eq(fetch),
             self.o.valid.eq(head_valid),
             Value.cast(self.o.payload).eq(fetch_port.data),
         ]
-        with m.If(self.i.valid):
-            m.d.sync += write_at.eq(write_at + 1)
+        next_write_at = Mux(self.i.valid, write_at + 1, write_at)[:len(write_at)]
+        next_read_at = Mux(fetch, read_at + 1, read_at)[:len(read_at)]
+        m.d.sync += [write_at.eq(next_write_at), waiting.eq(next_write_at != next_read_at)]
         with m.If(fetch):
             m.d.sync += [read_at.eq(read_at + 1), head_valid.eq(1)]
         with m.Elif(self.o.ready):
