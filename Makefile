@@ -41,11 +41,15 @@ demo: setup
 verilog: setup
 	@for design in $(EXAMPLES); do $(NOMUL) verilog $$design -o build/verilog || exit 1; done
 
-# Benchmarks print figures; they are not tests.
+# Benchmarks print figures; they are not tests. FFHT (the CPU peer of the FWHT) builds
+# from source with pybind11 and setuptools already installed.
 bench: setup
+	$(PY) -m pip install --quiet pybind11 setuptools wheel
+	$(PY) -m pip install --quiet --no-build-isolation ffht-unofficial
 	$(PY) bench/generate.py
 	$(PY) bench/simulators.py
 	$(PY) bench/synth_fwht.py
+	$(PY) bench/cpu_fwht.py
 	$(PY) bench/synth_xnor.py
 	$(PY) bench/streaming.py
 	$(PY) bench/link.py
