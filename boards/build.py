@@ -4,7 +4,9 @@ USB-UART) or under the self-test (:mod:`.selftest`; every board)."""
 
 import json
 import os
+import shlex
 import subprocess
+import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -118,6 +120,21 @@ def default_image(board):
     return "link" if board.uart else "selftest"
 
 
+def _drop_carry_outs_before_nextpnr(script, netlist):
+    """Adds to Amaranth's ECP5 build ``script`` (a path; rewritten) the step that
+    :func:`nomul.boards.synth.drop_unread_carry_outs` takes on yosys's ``netlist``
+    before nextpnr, as ``nomul synth`` does (two logic cells fewer per adder)."""
+    text = script.read_text()
+    marker = '"$NEXTPNR_ECP5"'
+    if marker not in text:
+        raise ToolError(f"{script.name}: Amaranth's build script has no {marker} step to "
+                        "put the carry fix before; is this the Amaranth version nomul "
+                        "supports (0.5)?")
+    step = (f"{shlex.quote(sys.executable)} -c 'import sys; from nomul.boards.synth import "
+            f"drop_unread_carry_outs; drop_unread_carry_outs(sys.argv[1])' {netlist}\n")
+    script.write_text(text.replace(marker, step + marker, 1))
+
+
 def build_board(design, board_name, out_dir=None, vectors=SELFTEST_VECTORS, program=False,
                 progress=print, image=None, baud=DEFAULT_BAUD):
     """Builds ``image`` (``"link"``, the default on boards with a USB-UART, or
@@ -148,6 +165,8 @@ def build_board(design, board_name, out_dir=None, vectors=SELFTEST_VECTORS, prog
     plan = platform.build(top, name=design.name, do_build=False,
                           nextpnr_opts=f"--report {design.name}_report.json")
     plan.extract(str(out_dir))
+    if board.target.startswith("ecp5"):
+        _drop_carry_outs_before_nextpnr(out_dir / f"{plan.script}.sh", f"{design.name}.json")
     start = time.perf_counter()
     log = out_dir / "build.log"
     progress(f"building for {board.description} in {out_dir} (yosys, nextpnr, pack; "
