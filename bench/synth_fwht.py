@@ -6,8 +6,8 @@ Prints, per point, form and seed, logic cells, carry cells, flip-flops (and the 
 block RAMs, logic cells per adder bit of the floor (one adder bit per needed output bit
 per level) and Fmax; then the median and range over the seeds, and elements per second
 (median Fmax x n: one vector per cycle), into the section "FWHT synthesis" of
-BENCHMARKS.md. The credit form's output buffer is shown on its own: its block RAMs and
-the flip-flops beyond the stall form's.
+BENCHMARKS.md. The credit form's output buffer is the block RAM column; its flip-flops
+are the difference from the stall form's row.
 
 Run: .venv/bin/python bench/synth_fwht.py [--seeds 1,2,3] [--points ecp5-85k:16,up5k:32]
      [--flows stall,credit]
@@ -52,6 +52,9 @@ def main():
                         default=POINTS)
     parser.add_argument("--flows", type=lambda t: t.split(","), default=list(FLOWS))
     args = parser.parse_args()
+    for flow in args.flows:
+        if flow not in FLOWS:
+            parser.error(f"--flows: {flow!r} is not one of {', '.join(FLOWS)}")
     work = Path(tempfile.mkdtemp(prefix="nomul-synth-"))
     print(f"{'target':<9} {'n':>4} {'flow':>6} {'seed':>4} {'logic':>7} {'carry':>6} "
           f"{'FFs':>6} {'floor FFs':>9} {'BRAM':>4} {'adder bits':>10} "
@@ -93,6 +96,8 @@ def measure(target, n, flow, seeds, work):
     return summary_row(target, n, flow, [r.cells.logic_cells for r in runs],
                        [r.cells.fmax_mhz for r in runs], first.cells.flip_flops,
                        first.floor_flip_flops, first.floor_adder_bits, first.cells.bram)
+
+
 def write_report(seeds, rows):
     """The section "FWHT synthesis" of BENCHMARKS.md, from :func:`summary_row` rows."""
     write_section("synth_fwht", "FWHT synthesis (bench/synth_fwht.py)", "\n".join([

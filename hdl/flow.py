@@ -1,11 +1,12 @@
 """The output buffer and input credits of the ``credit`` flow form (:mod:`nomul.flow`)."""
 
-from amaranth import Module, Mux, Shape, Signal, Value, unsigned
+from amaranth import C, Module, Mux, Shape, Signal, Value, unsigned
 from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from .pipeline import beat_counter, layout
+from ..flow import buffer_words
+from .pipeline import BeatPosition, layout
 
 __all__ = ["CreditBuffer"]
 
@@ -21,8 +22,8 @@ class CreditBuffer(wiring.Component):
     taken : ``In(1)``, high on a cycle where the design's input takes a beat.
     credit : ``Out(1)``, a register: the design's input may take a beat this cycle.
 
-    The buffer is a FIFO of ``design.buffer_depth`` beats: a memory (block RAM where the
-    tools can; its read data register, the only one whose enable depends on
+    The buffer is a FIFO of ``design.buffer_depth`` beats: a memory (block RAM for beats
+    of 36 bits or more; its read data register, the only one whose enable depends on
     ``o.ready``, then holds one clock enable per block, not one per bit) and the memory's
     read data as the head (``buffer_valid``), timed as Amaranth's
     :class:`~amaranth.lib.fifo.SyncFIFOBuffered`: 2 cycles from written to readable when
@@ -55,12 +56,18 @@ class CreditBuffer(wiring.Component):
         m = Module()
         depth, beats_out = self._depth, self._beats_out
         width = Shape.cast(self._shape).width
-        size = 1 << depth.bit_length()           # words, more than the buffer ever holds
+        size = buffer_words(depth)
+        # Block RAM for wide beats (LUT RAM would take a LUT per bit, and block RAM holds
+        # one read enable per block); narrow buffers are left to the tools.
+        attrs = {"no_rw_check": 1, **({"ram_style": "block"} if width >= 36 else {})}
         m.submodules.memory = memory = Memory(shape=unsigned(width), depth=size, init=[],
-                                              attrs={"ram_style": "block", "no_rw_check": 1})
-        write, fetch_port = memory.write_port(), memory.read_port()
+                                              attrs=attrs)
+        write = memory.write_port()
+        fetch_port = memory.read_port()
         write_at = Signal(range(size), name="write_at")
         read_at = Signal(range(size), name="read_at")
+        next_write_at = Signal.like(write_at, name="next_write_at")
+        next_read_at = Signal.like(read_at, name="next_read_at")
         head_valid = Signal(name="buffer_valid")
         fetch = Signal(name="fetch")
         # The memory holds beats behind the head: a register, so that the read enable
@@ -74,12 +81,13 @@ class CreditBuffer(wiring.Component):
             fetch_port.addr.eq(read_at), fetch_port.en.eq(fetch),
             self.o.valid.eq(head_valid),
             Value.cast(self.o.payload).eq(fetch_port.data),
+            next_write_at.eq(write_at + self.i.valid),
+            next_read_at.eq(read_at + fetch),
         ]
-        next_write_at = Mux(self.i.valid, write_at + 1, write_at)[:len(write_at)]
-        next_read_at = Mux(fetch, read_at + 1, read_at)[:len(read_at)]
-        m.d.sync += [write_at.eq(next_write_at), waiting.eq(next_write_at != next_read_at)]
+        m.d.sync += [write_at.eq(next_write_at), read_at.eq(next_read_at),
+                     waiting.eq(next_write_at != next_read_at)]
         with m.If(fetch):
-            m.d.sync += [read_at.eq(read_at + 1), head_valid.eq(1)]
+            m.d.sync += head_valid.eq(1)
         with m.Elif(self.o.ready):
             m.d.sync += head_valid.eq(0)
 
@@ -89,11 +97,12 @@ class CreditBuffer(wiring.Component):
         if self._beats_in == 1:
             first, inside = self.taken, 0      # every beat is a vector's first
         else:
-            beat = beat_counter(m, "credit_beat", self._beats_in, self.taken)
-            first = self.taken & (beat == 0)
+            position = BeatPosition(m, "credit", self._beats_in, self.taken)
+            first = self.taken & position.first
             # The next input beat is not a vector's first: it was reserved for already.
-            inside = Mux(self.taken, beat != self._beats_in - 1, beat != 0)
-        m.d.comb += next_reserved.eq(reserved + Mux(first, beats_out, 0) - read)
+            inside = Mux(self.taken, ~position.last, ~position.first)
+        m.d.comb += next_reserved.eq(reserved + Mux(first, C(beats_out, len(reserved)), 0)
+                                     - read)
         m.d.sync += [
             reserved.eq(next_reserved),
             self.credit.eq(inside | (next_reserved <= depth - beats_out)),

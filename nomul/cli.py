@@ -57,8 +57,8 @@ def _info(args):
     print(f"{design.name}: {design.input.describe()} in, {design.output.describe()} out, "
           f"latency {design.latency} cycles, {rate}")
     if design.flow == "credit":
-        print(f"  flow credit: stages never stall; an output buffer of "
-              f"{design.buffer_depth} beats, i.ready from a register")
+        print(f"  flow credit: an output buffer of {design.buffer_depth} beats; i.ready "
+              f"from credits (a register), never from o.ready")
     for stage in design.stages:
         shown = []
         for key, value in stage.params().items():

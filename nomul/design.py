@@ -5,6 +5,7 @@ Every view (hardware, golden models, manifest, CLI) reads its parameters from th
 README and in ``examples/``; each stage kind reads its own table (:mod:`nomul.stages`).
 """
 
+import functools
 import hashlib
 import json
 import re
@@ -51,12 +52,11 @@ class Design:
         buffer = BUFFER_LATENCY if self.flow == "credit" else 0
         return sum(stage.latency for stage in self.stages) + buffer
 
-    @property
+    @functools.cached_property
     def buffer_depth(self):
-        """Output beats the credit form's buffer holds (0 in the stall form)."""
-        if self.flow != "credit":
-            return 0
-        return buffer_depth(self.latency, self.interval, self.output.beats)
+        """Output beats the credit form's buffer holds (0 in the stall form):
+        :func:`nomul.flow.buffer_depth`."""
+        return buffer_depth(self) if self.flow == "credit" else 0
 
     @property
     def interval(self):
@@ -132,8 +132,8 @@ def parse_design(table, source="design", base=None):
                                 "wiring only")
             if flow == "credit":
                 stage_keys.fail("skid = true is for flow = \"stall\": with flow = "
-                                "\"credit\" no stage waits for the next one, so a skid "
-                                "buffer would never hold a beat")
+                                "\"credit\" the stages' ready does not come from the "
+                                "output, so there is no ready chain to cut")
             stage = replace(stage, skid=True)
         stage_keys.finish()
         _check_signal_bits(stage_keys, stage)

@@ -1,11 +1,18 @@
 """The flow control forms of a design (its ``flow`` key), in one place: their names and
-manifest descriptions, and the size and latency of the output buffer of the ``credit``
-form. The hardware is in ``hdl/top.py`` and ``hdl/flow.py``, the cycle model in
-``golden/cycle.py``."""
+manifest descriptions, and the size, latency and floor of the output buffer of the
+``credit`` form. The hardware is in ``hdl/top.py`` and ``hdl/flow.py``, the cycle model
+in ``golden/cycle.py``."""
 
-import math
+import dataclasses
 
-__all__ = ["FLOWS", "DEFAULT_FLOW", "BUFFER_LATENCY", "buffer_depth"]
+import numpy as np
+
+__all__ = ["FLOWS", "DEFAULT_FLOW", "BUFFER_LATENCY", "buffer_depth", "buffer_words",
+           "buffer_state_bits"]
+
+# Cycles the output buffer adds: a beat written into it on one cycle is on o two cycles
+# later when the buffer was empty (its memory's read data register is the head).
+BUFFER_LATENCY = 2
 
 FLOWS = {
     "stall": (
@@ -14,24 +21,56 @@ FLOWS = {
         "stage combinationally; a stage with skid = true ends in a skid buffer whose "
         "i.ready comes from a register, which cuts that path"),
     "credit": (
-        "the stages never stall: their registers load on every cycle (valid bits follow "
-        "the beats) into an output buffer (a FIFO of buffer_depth beats, in block RAM "
-        "where the tools can) that o reads; i.ready is a register, high while the buffer "
-        "has room for every beat of the results of the vectors taken in (credits counted "
-        "in output beats, taken for a whole vector at its first input beat); "
-        "the buffer adds 2 cycles of latency"),
+        "the last stage never waits: the stages' registers load on every cycle (valid "
+        "bits follow the beats; only stages before a pad wait while it sends its zero "
+        "beats) into an output buffer (a FIFO of buffer_depth beats, in block RAM where "
+        "the tools can) that o reads; i.ready is the first stage's (high unless a pad "
+        "waits) and a credit register, set while the buffer has room for every beat of "
+        "the results of the vectors taken in (credits counted in output beats, taken for "
+        "a whole vector at its first input beat), so it never depends on o.ready in the "
+        f"same cycle; the buffer adds {BUFFER_LATENCY} cycles of latency"),
 }
 DEFAULT_FLOW = "stall"
 
-# Cycles the output buffer (Amaranth's SyncFIFOBuffered) adds: a beat written into it
-# on one cycle is on o two cycles later when the buffer was empty.
-BUFFER_LATENCY = 2
+
+def buffer_depth(design):
+    """Output beats the credit form's buffer holds: the fewest with which credits never
+    stop ``design`` at full rate (input offered and o.ready high on every cycle).
+
+    Found on the cycle model of the stall form at full rate, where the stages behave as
+    in the credit form: a vector's first input beat taken on cycle ``t`` needs room for
+    its output beats beside those owed on cycle ``t - 1``: ``beats`` per vector whose
+    first beat was taken by then, less the beats read by then (the stall form's, less
+    ``BUFFER_LATENCY`` cycles). At least 3."""
+    from .golden.cycle import simulate        # the cycle model reads this module's names
+    stall = dataclasses.replace(design, flow="stall")
+    beats_in, beats_out = design.input.beats, design.output.beats
+    in_flight = -(-max(stall.latency, 1) // design.interval)
+    # Vectors queued before a pad wait longer the more there are; enough to settle.
+    count = 4 * in_flight + 2 * len(design.stages) + 8
+    cycles = count * design.interval * 2 + 2 * stall.latency + 16
+    ones = np.ones(cycles, bool)
+    vectors = np.zeros((count, design.n), np.int64)
+    trace = simulate(stall, vectors, ones, ones)
+    firsts = np.cumsum((trace.accepted >= 0) & (trace.accepted % beats_in == 0))
+    read = np.cumsum(trace.delivered >= 0)
+    owed = beats_out * firsts - np.concatenate([np.zeros(BUFFER_LATENCY, int),
+                                               read[:-BUFFER_LATENCY]])
+    starts = np.flatnonzero((trace.accepted >= 0) & (trace.accepted % beats_in == 0))
+    needed = [beats_out + (owed[t - 1] if t else 0) for t in starts]
+    return int(max(3, *needed))
 
 
-def buffer_depth(latency, interval, output_beats):
-    """Beats the credit form's output buffer holds so that, with o.ready high, credits
-    never stop a design of ``latency`` cycles (buffer included) taking one vector every
-    ``interval`` cycles: the output beats of every vector whose result has not all left,
-    ``ceil(latency / interval) + 1`` vectors; at least 3 (the FIFO then takes a beat on
-    every cycle whatever it holds)."""
-    return max(3, output_beats * (math.ceil(latency / interval) + 1))
+def buffer_words(depth):
+    """Words of the buffer's memory: the power of two above ``depth`` (so its read and
+    write addresses differ whenever it holds beats)."""
+    return 1 << depth.bit_length()
+
+
+def buffer_state_bits(design):
+    """The buffer's flip-flops beside its memory: read and write addresses, the head's
+    valid bit, ``waiting``, ``reserved``, ``credit`` and the input beat position."""
+    depth = design.buffer_depth
+    address = (buffer_words(depth) - 1).bit_length()
+    position = 0 if design.input.beats == 1 else (design.input.beats - 1).bit_length() + 2
+    return 2 * address + 1 + 1 + depth.bit_length() + 1 + position

@@ -26,6 +26,8 @@ tree, each sum as wide as its largest value; for argmax, one comparator per pair
 
 from dataclasses import dataclass
 
+from .flow import buffer_state_bits, buffer_words
+
 __all__ = ["StageFloor", "floor", "memory_bits", "capped", "prefix", "Names"]
 
 
@@ -125,6 +127,10 @@ def floor(design):
             adder_bits = stage.streaming_adder_bits(adder_bits)
         flip_flops += stage.state_bits()
         stages.append(StageFloor(stage.instance, flip_flops, adder_bits, stage.memory_bits()))
+    if design.flow == "credit":
+        words = buffer_words(design.buffer_depth)
+        stages.append(StageFloor("output_buffer", buffer_state_bits(design), 0,
+                                 words * design.output.beat.total_width))
     return (sum(s.flip_flops for s in stages), sum(s.adder_bits for s in stages), stages)
 
 

@@ -62,6 +62,14 @@ RANDOM_DESIGNS = [
         {"kind": "fwht", "overflow": "grow", "register": 2}, {"kind": "sign"},
         {"kind": "xnor_popcount", "outputs": 3, "seed": 8, "result": "threshold",
          "thresholds": [3, 8, 17], "skid": True}]},
+    # The credit form over beats: a pad after registers, a folded reduction, an output
+    # buffer of several beats, one without registers before it.
+    {"n": 8, "input_width": 4, "parallelism": 2, "flow": "credit", "stage": [
+        {"kind": "signflip", "seed": 4}, {"kind": "fwht", "register": 1},
+        {"kind": "pad", "n": 32}, {"kind": "fwht", "overflow": "grow"}, {"kind": "sign"}]},
+    {"n": 16, "input_width": 3, "parallelism": 4, "flow": "credit", "stage": [
+        {"kind": "sign"}, {"kind": "xnor_popcount", "outputs": 2, "seed": 3}]},
+    {"n": 8, "input_width": 3, "parallelism": 1, "flow": "credit", "stage": [{"kind": "sign"}]},
 ]
 
 

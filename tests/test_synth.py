@@ -12,23 +12,25 @@ from nomul.design import parse_design
 from nomul.resources import floor
 
 
-def small_design(n=8, register=1, sign=False, signs=None):
+def small_design(n=8, register=1, sign=False, signs=None, flow="stall"):
     flip = {"kind": "signflip", "overflow": "grow"}
     flip.update({"signs": signs} if signs else {"seed": 3})
     stages = [flip, {"kind": "fwht", "overflow": "grow", "register": register}]
-    return parse_design({"name": "small", "n": n, "input_width": 4,
+    return parse_design({"name": "small", "n": n, "input_width": 4, "flow": flow,
                          "stage": stages + ([{"kind": "sign"}] if sign else [])})
 
 
 @pytest.mark.parametrize("target", ["up5k", "ecp5-25k"])
-@pytest.mark.parametrize("sign", [False, True])
-def test_small_design_report(target, sign, tmp_path):
-    design = small_design(sign=sign)
+@pytest.mark.parametrize("sign, flow", [(False, "stall"), (True, "stall"), (False, "credit")])
+def test_small_design_report(target, sign, flow, tmp_path):
+    design = small_design(sign=sign, flow=flow)
     result = synth.synthesize(design, target, work=tmp_path, progress=lambda line: None)
     cells = result.cells
     flip_flops, adder_bits, _ = floor(design)
     assert cells.flip_flops == flip_flops == result.floor_flip_flops
-    assert cells.dsp == 0 and cells.bram == 0
+    # The credit form's output buffer (8 x 7-bit beats, 56 bits) is in block RAM.
+    assert cells.dsp == 0 and (cells.bram > 0) == (flow == "credit")
+    assert (result.floor_memory_bits > 0) == (flow == "credit")
     assert cells.fmax_mhz and cells.fmax_mhz > 10
     assert cells.logic_cells > 0 and cells.carry_cells > 0
     # Every adder bit but an adder's lowest sits in a carry chain.
