@@ -271,7 +271,7 @@ def simulate(design, vectors, in_valid, out_ready, reset=None):
         raise ValueError("in_valid, out_ready and reset must have one length")
 
     models = [_StageModel(stage) for stage in design.stages]
-    buffer = _OutputBuffer(design) if design.flow == "credit" else None
+    buffer = _OutputBuffer(design) if design.buffered else None
     taps = {f"{stage.instance}.{tap.name}": (model, tap.name, tap.beats)
             for stage, model in zip(design.stages, models) for tap in stage.taps}
     # Where each tap's item lives: the held dict of its unit (units keep their dicts).

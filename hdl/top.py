@@ -68,7 +68,7 @@ class DesignTop(wiring.Component):
     def elaborate(self, platform):
         m = Module()
         upstream = wiring.flipped(self.i)
-        if self.design.flow == "credit":
+        if self.design.buffered:
             m.submodules.output_buffer = buffer = CreditBuffer(self.design)
             first = self.blocks[0].i
             m.d.comb += [
@@ -79,10 +79,10 @@ class DesignTop(wiring.Component):
             ]
         for index, block in enumerate(self.blocks):
             m.submodules[block.stage.instance] = block
-            if index or self.design.flow != "credit":
+            if index or not self.design.buffered:
                 wiring.connect(m, upstream, block.i)
             upstream = block.o
-        if self.design.flow == "credit":
+        if self.design.buffered:
             wiring.connect(m, upstream, buffer.i)
             upstream = buffer.o
         wiring.connect(m, upstream, wiring.flipped(self.o))

@@ -56,7 +56,7 @@ def _info(args):
             f"one vector every {design.interval} cycles")
     print(f"{design.name}: {design.input.describe()} in, {design.output.describe()} out, "
           f"latency {design.latency} cycles, {rate}")
-    if design.flow == "credit":
+    if design.buffered:
         print(f"  flow credit: an output buffer of {design.buffer_depth} beats; i.ready "
               f"from credits (a register), never from o.ready")
     for stage in design.stages:

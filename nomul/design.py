@@ -46,17 +46,22 @@ class Design:
         return self.stages[-1].output
 
     @property
+    def buffered(self):
+        """True in the ``credit`` flow form: the stages end in an output buffer."""
+        return self.flow == "credit"
+
+    @property
     def latency(self):
         """Cycles from a vector's first input beat taken to the first beat of its result
         on ``o`` at full rate: the stages', plus the output buffer's in the credit form."""
-        buffer = BUFFER_LATENCY if self.flow == "credit" else 0
+        buffer = BUFFER_LATENCY if self.buffered else 0
         return sum(stage.latency for stage in self.stages) + buffer
 
     @functools.cached_property
     def buffer_depth(self):
         """Output beats the credit form's buffer holds (0 in the stall form):
         :func:`nomul.flow.buffer_depth`."""
-        return buffer_depth(self) if self.flow == "credit" else 0
+        return buffer_depth(self) if self.buffered else 0
 
     @property
     def interval(self):

@@ -127,7 +127,7 @@ def floor(design):
             adder_bits = stage.streaming_adder_bits(adder_bits)
         flip_flops += stage.state_bits()
         stages.append(StageFloor(stage.instance, flip_flops, adder_bits, stage.memory_bits()))
-    if design.flow == "credit":
+    if design.buffered:
         words = buffer_words(design.buffer_depth)
         stages.append(StageFloor("output_buffer", buffer_state_bits(design), 0,
                                  words * design.output.beat.total_width))
