@@ -8,6 +8,7 @@ from amaranth.lib.wiring import In, Out
 __all__ = ["layout", "fit", "tap_register", "beat_counter", "BeatPosition",
            "Pipeline", "PipelinedStage"]
 
+
 def layout(vector):
     """The payload layout of one beat of a :class:`nomul.stages.Vector` (its ``lanes``
     elements): ``ArrayLayout(signed(w), lanes)`` for signed integers,

@@ -70,17 +70,18 @@ class DesignTop(wiring.Component):
         upstream = wiring.flipped(self.i)
         if self.design.buffered:
             m.submodules.output_buffer = buffer = CreditBuffer(self.design)
-            first = self.blocks[0].i
+            # The input as the first stage sees it: offered only while credit is set.
+            gated = stream.Signature(layout(self.design.input)).create()
             m.d.comb += [
-                first.valid.eq(self.i.valid & buffer.credit),
-                first.payload.eq(self.i.payload),
-                self.i.ready.eq(first.ready & buffer.credit),
+                gated.valid.eq(self.i.valid & buffer.credit),
+                gated.payload.eq(self.i.payload),
+                self.i.ready.eq(gated.ready & buffer.credit),
                 buffer.taken.eq(self.i.valid & self.i.ready),
             ]
-        for index, block in enumerate(self.blocks):
+            upstream = gated
+        for block in self.blocks:
             m.submodules[block.stage.instance] = block
-            if index or not self.design.buffered:
-                wiring.connect(m, upstream, block.i)
+            wiring.connect(m, upstream, block.i)
             upstream = block.o
         if self.design.buffered:
             wiring.connect(m, upstream, buffer.i)

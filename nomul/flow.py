@@ -52,11 +52,11 @@ def buffer_depth(design):
     ones = np.ones(cycles, bool)
     vectors = np.zeros((count, design.n), np.int64)
     trace = simulate(stall, vectors, ones, ones)
-    firsts = np.cumsum((trace.accepted >= 0) & (trace.accepted % beats_in == 0))
+    first_beats = (trace.accepted >= 0) & (trace.accepted % beats_in == 0)
     read = np.cumsum(trace.delivered >= 0)
-    owed = beats_out * firsts - np.concatenate([np.zeros(BUFFER_LATENCY, int),
-                                               read[:-BUFFER_LATENCY]])
-    starts = np.flatnonzero((trace.accepted >= 0) & (trace.accepted % beats_in == 0))
+    owed = beats_out * np.cumsum(first_beats) - np.concatenate(
+        [np.zeros(BUFFER_LATENCY, int), read[:-BUFFER_LATENCY]])
+    starts = np.flatnonzero(first_beats)
     needed = [beats_out + (owed[t - 1] if t else 0) for t in starts]
     return int(max(3, *needed))
 

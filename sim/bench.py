@@ -54,6 +54,7 @@ from xml.etree import ElementTree
 import numpy as np
 
 from ..design import Design, load_design
+from ..flow import DEFAULT_FLOW
 from ..golden import functional
 from ..packing import pack, unpack
 from ..stages import STAGES
@@ -504,7 +505,7 @@ def design_from_manifest(manifest):
     Raises ``ValueError`` unless the design rebuilt has the manifest's ``design_hash``."""
     manifest = load_manifest(manifest)
     design = Design(manifest["name"], manifest["n"], manifest["input"]["width"],
-                    manifest["parallelism"], (), manifest.get("flow", "stall"))
+                    manifest["parallelism"], (), manifest.get("flow", DEFAULT_FLOW))
     stages, x = [], design.input
     for stage in manifest["stages"]:
         kind = STAGES[stage["kind"]]
