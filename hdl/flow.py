@@ -66,13 +66,14 @@ class CreditBuffer(wiring.Component):
         fetch_port = memory.read_port()
         write_at = Signal(range(size), name="write_at")
         read_at = Signal(range(size), name="read_at")
-        next_write_at = Signal.like(write_at, name="next_write_at")
-        next_read_at = Signal.like(read_at, name="next_read_at")
         head_valid = Signal(name="buffer_valid")
         fetch = Signal(name="fetch")
-        # The memory holds beats behind the head: a register, so that the read enable
-        # (which reaches every block RAM of a wide buffer) is one LUT from o.ready.
+        # The memory holds beats behind the head (`waiting`), two or more (`several`):
+        # registers, so that the read enable (which reaches every block RAM of a wide
+        # buffer) is one LUT from o.ready, and their next values one more LUT after it.
         waiting = Signal(name="waiting")
+        several = Signal(name="several")
+        stored = Signal(range(size), name="stored")     # write_at - read_at
         m.d.comb += [
             self.i.ready.eq(1),
             write.addr.eq(write_at), write.data.eq(Value.cast(self.i.payload)),
@@ -81,11 +82,15 @@ class CreditBuffer(wiring.Component):
             fetch_port.addr.eq(read_at), fetch_port.en.eq(fetch),
             self.o.valid.eq(head_valid),
             Value.cast(self.o.payload).eq(fetch_port.data),
-            next_write_at.eq(write_at + self.i.valid),
-            next_read_at.eq(read_at + fetch),
+            stored.eq(write_at - read_at),
         ]
-        m.d.sync += [write_at.eq(next_write_at), read_at.eq(next_read_at),
-                     waiting.eq(next_write_at != next_read_at)]
+        # The beats stored change by i.valid - fetch; fetch implies waiting.
+        m.d.sync += [
+            write_at.eq(write_at + self.i.valid), read_at.eq(read_at + fetch),
+            waiting.eq(self.i.valid | Mux(fetch, several, waiting)),
+            several.eq(Mux(self.i.valid, Mux(fetch, several, waiting),
+                           Mux(fetch, stored >= 3, several))),
+        ]
         with m.If(fetch):
             m.d.sync += head_valid.eq(1)
         with m.Elif(self.o.ready):

@@ -69,8 +69,9 @@ def buffer_words(depth):
 
 def buffer_state_bits(design):
     """The buffer's flip-flops beside its memory: read and write addresses, the head's
-    valid bit, ``waiting``, ``reserved``, ``credit`` and the input beat position."""
+    valid bit, ``waiting``, ``several``, ``reserved``, ``credit`` and the input beat
+    position."""
     depth = design.buffer_depth
     address = (buffer_words(depth) - 1).bit_length()
     position = 0 if design.input.beats == 1 else (design.input.beats - 1).bit_length() + 2
-    return 2 * address + 1 + 1 + depth.bit_length() + 1 + position
+    return 2 * address + 1 + 2 + depth.bit_length() + 1 + position
