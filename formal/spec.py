@@ -112,9 +112,9 @@ def _shift(net, stage, x):
 
 def _xnor_popcount(net, stage, x):
     """Neuron ``m``: the number of inputs equal to its weight bit; level ``l`` taps hold
-    the counts over aligned blocks of ``2**(l+1)`` inputs, neuron-major (folded form:
-    beat after beat, neuron-major within a beat); ``acc[c]``: the counts over the first
-    ``c`` beats."""
+    the counts over the blocks of the tree's nodes (``stage.tree``), neuron-major (folded
+    form: over aligned blocks of ``2**(l+1)`` lanes, beat after beat, neuron-major within
+    a beat); ``acc[c]``: the counts over the first ``c`` beats."""
     agree = [[net.wire(1, False, x[j].name if w else f"~{x[j].name}")
               for j, w in enumerate(row)] for row in stage.weight_matrix()]
 
@@ -136,9 +136,9 @@ def _xnor_popcount(net, stage, x):
             taps[f"acc[{c}]"] = [row[0] for row in counts(
                 c * lanes, stage.partial_vector.width, c * lanes)]
     else:
-        taps = {f"level{level}": [t for row in counts(2 << level,
-                                                      stage.level_vector(level).width)
-                                  for t in row]
+        taps = {f"level{level}": [net.wire(stage.level_vector(level).width, False,
+                                           _sum((1, a.name) for a in row[n.start:n.stop]))
+                                  for row in agree for n in stage.tree[level]]
                 for level in range(stage.levels - 1) if stage.is_registered(level)}
     popcount = [row[0] for row in counts(len(x), stage.inputs.bit_length())]
     if stage.result == "popcount":

@@ -22,10 +22,12 @@ class XnorPopcount(PipelinedStage):
         threshold bits ``pop_m >= thresholds[m]``; ``w = N.bit_length()``.
 
     XNOR with a constant weight is the bit itself or its inverse, so it costs nothing
-    beyond the first adders. Level ``k`` of the tree holds the sums of aligned blocks of
-    ``2**(k+1)`` bits (signals ``level<k>``, element ``m * terms + t``), each as wide as
-    its largest possible value. Latency ``stage.latency``, one vector per cycle; nothing
-    overflows.
+    beyond the first adders. Level ``k`` of the tree (``stage.tree``, see
+    :func:`nomul.stages.xnor_popcount.carry_tree`) holds the counts of its nodes' blocks
+    of consecutive bits (signals ``level<k>``, element ``m * terms + t``): each node adds
+    two counts of the level below (two bits at level 0) and one bit, carried up from the
+    input, as the carry-in, so a block of up to ``2**(k+2) - 1`` bits fills ``k + 2``
+    bits exactly. Latency ``stage.latency``, one vector per cycle; nothing overflows.
     """
 
     def _result(self, popcounts):
@@ -53,10 +55,10 @@ class XnorPopcount(PipelinedStage):
         # One list of terms per neuron; the leaves are the XNORed bits.
         terms = [[x[j] if weight else ~x[j] for j, weight in enumerate(row)]
                  for row in stage.weight_matrix()]
-        for level in range(stage.levels):
-            terms = [[pair[0] + pair[1] if len(pair) == 2 else pair[0]
-                      for pair in (neuron[t:t + 2] for t in range(0, len(neuron), 2))]
-                     for neuron in terms]
+        below = [1] * stage.inputs          # the counts below: their blocks' sizes
+        for level, nodes in enumerate(stage.tree):
+            terms = [[_count(neuron, below, node) for node in nodes] for neuron in terms]
+            below = [node.stop - node.start for node in nodes]
             if level == stage.levels - 1:
                 result = self._result([neuron[0] for neuron in terms])
                 pipe.output(self.level(m, pipe, "result", stage.output, True, result))
@@ -66,6 +68,18 @@ class XnorPopcount(PipelinedStage):
                               Cat(fit(t, vector.width) for neuron in terms for t in neuron))
             terms = [[sums[n * count + t] for t in range(count)] for n in range(stage.outputs)]
         return m
+
+
+def _count(terms, sizes, node):
+    """``node``'s count: the sum of its parts (of ``terms``, the counts of the level below
+    or the leaves), each cut to the bits its block's size needs, so that a part of one
+    leaf (the last, by :func:`~nomul.stages.xnor_popcount.carry_tree`) is one bit, which
+    the adder takes as its carry-in."""
+    count = None
+    for part in node.parts:
+        value = terms[part][:sizes[part].bit_length()]
+        count = value if count is None else count + value
+    return count
 
 
 class FoldedXnorPopcount(PipelinedStage):

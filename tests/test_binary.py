@@ -11,6 +11,7 @@ from hypothesis import given, settings, strategies as st
 from nomul.design import DesignError, parse_design
 from nomul.golden import functional
 from nomul.seeded import seeded_bits
+from nomul.stages.xnor_popcount import Node, carry_tree, carry_tree_levels
 from nomul.sim.amaranth_sim import check
 from nomul.sim.patterns import stall_patterns
 from reference import ref_design
@@ -134,6 +135,35 @@ def test_xnor_popcount_golden(data, n_log, outputs, result, seed):
     np.testing.assert_array_equal(functional.run(design, x), ref_design(design, x))
 
 
+def _leaves(tree, level, index):
+    """The leaves under node ``index`` of ``level``, gathered through its parts."""
+    if level < 0:
+        return [index]
+    return [leaf for part in tree[level][index].parts for leaf in _leaves(tree, level - 1, part)]
+
+
+@pytest.mark.parametrize("leaves", [*range(1, 70), 127, 128, 255, 256, 257, 784, 4096])
+def test_carry_tree_counts_consecutive_blocks_with_a_carry_in_bit(leaves):
+    tree = carry_tree(leaves)
+    levels = len(tree)
+    assert levels == carry_tree_levels(leaves) >= 1
+    # As few levels as can count them: L levels count up to 2**(L+1) - 1 leaves.
+    assert leaves <= 2 ** (levels + 1) - 1 and (levels == 1 or leaves > 2 ** levels - 1)
+    assert tree[-1] == (Node(0, leaves, tree[-1][0].parts),)
+    for level, nodes in enumerate(tree):
+        assert [n.start for n in nodes] == sorted(n.start for n in nodes)
+        for index, node in enumerate(nodes):
+            assert _leaves(tree, level, index) == list(range(node.start, node.stop))
+            assert node.stop - node.start < 2 ** (level + 2)        # fits level + 2 bits
+            assert 1 <= len(node.parts) <= 3
+            if len(node.parts) == 3 and level > 0:                  # the carry-in: one leaf
+                last = tree[level - 1][node.parts[2]]
+                assert last.stop - last.start == 1
+        # Every leaf is under one node of each level.
+        assert sorted(leaf for i in range(len(nodes))
+                      for leaf in _leaves(tree, level, i)) == list(range(leaves))
+
+
 @settings(max_examples=120, deadline=None)
 @given(n_log=st.integers(1, 8), width=st.integers(2, 12), absolute=st.booleans(),
        seed=st.integers(0, 2**32))
@@ -180,6 +210,21 @@ def test_xnor_popcount_hardware(result, n, outputs, register, thresholds):
     reset = np.zeros(300, bool)
     reset[150] = True
     report = check(design, x, in_valid, out_ready, reset)
+    assert report.mismatch is None, report.mismatch
+    assert report.vectors > 40
+
+
+@pytest.mark.parametrize("hidden, register", [(23, 1), (7, 2), (3, 1)])
+def test_two_layers_over_uneven_counts(hidden, register):
+    """A second layer over a count of bits that is not a power of two (blocks cut short)."""
+    design = binary_design(32, {"kind": "xnor_popcount", "outputs": hidden, "seed": 5,
+                                "result": "threshold", "thresholds": [16] * hidden},
+                           {"kind": "xnor_popcount", "outputs": 5, "seed": 6,
+                            "register": register, "result": "dot"})
+    x = bits_input(32, 80, hidden)
+    np.testing.assert_array_equal(functional.run(design, x), ref_design(design, x))
+    in_valid, out_ready = stall_patterns(32, 300, 0.7, 0.5, long_stall=12)
+    report = check(design, x, in_valid, out_ready, np.zeros(300, bool))
     assert report.mismatch is None, report.mismatch
     assert report.vectors > 40
 

@@ -2,6 +2,7 @@
 
 import hashlib
 from dataclasses import dataclass
+from functools import cache
 from typing import ClassVar
 
 import numpy as np
@@ -10,7 +11,48 @@ from ..files import InputFileError, load_npy
 from ..seeded import SEED_MAX, seeded_bits
 from .base import MAX_N, Register, Stage, Tap, Tree, Vector, is_int, show, tree_levels
 
-__all__ = ["XnorPopcount"]
+__all__ = ["XnorPopcount", "Node", "carry_tree", "carry_tree_levels"]
+
+
+@dataclass(frozen=True)
+class Node:
+    """One count of the popcount tree: the leaves ``start .. stop - 1``, the sum of
+    ``parts`` (indices of nodes of the level below; of leaves at level 0)."""
+    start: int
+    stop: int
+    parts: tuple
+
+
+def carry_tree_levels(leaves):
+    """Levels of :func:`carry_tree` over ``leaves``: ``L`` levels count up to
+    ``2**(L+1) - 1`` leaves."""
+    return max(1, leaves.bit_length() - 1)
+
+
+@cache
+def carry_tree(leaves):
+    """The popcount tree over ``leaves`` bits, one tuple of :class:`Node` per level (level
+    0 first, each level's nodes in leaf order). A node of level ``k`` counts a block of
+    up to ``2**(k+2) - 1`` consecutive leaves: three leaves at level 0 (a full adder);
+    above, two blocks of ``2**(k+1) - 1`` and the one leaf after them, carried up from
+    level 0 as a block of its own, which the adder takes as its carry-in (an FPGA carry
+    chain takes it at no cost). So every count fills its width, ``k + 2`` bits at level
+    ``k``. Blocks are cut where the leaves end."""
+    tree = [[] for _ in range(carry_tree_levels(leaves))]
+
+    def build(level, start, stop):
+        if level == 0:
+            parts = tuple(range(start, stop))
+        else:
+            span = (2 << level) - 1             # leaves under each of the first two parts
+            bounds = (start, start + span, start + 2 * span, start + 2 * span + 1)
+            parts = tuple(build(level - 1, a, min(b, stop))
+                          for a, b in zip(bounds, bounds[1:]) if a < stop)
+        tree[level].append(Node(start, stop, parts))
+        return len(tree[level]) - 1
+
+    build(len(tree) - 1, 0, leaves)
+    return tuple(map(tuple, tree))
 
 
 def _rows(bits):
@@ -54,14 +96,17 @@ class XnorPopcount(Tree, Stage):
     ``"threshold"`` (bit ``m`` is ``pop_m >= thresholds[m]``; a threshold of 0 or less
     always gives 1, one above ``N`` never).
 
-    An adder tree sums aligned blocks of ``2**(level+1)`` bits at each level (widths grow
-    only as needed); a register follows every ``register`` levels and the last, which
-    also applies ``result``: latency ``ceil(levels / register)``.
+    An adder tree (:func:`carry_tree`) counts blocks of up to ``2**(level+2) - 1``
+    consecutive bits at each level, each adder taking one bit as its carry-in (levels:
+    :func:`carry_tree_levels`, 8 for 256 bits); a register follows every ``register``
+    levels and the last, which also applies ``result``: latency
+    ``ceil(levels / register)``.
 
     Folded form (input in ``B`` beats of ``p`` lanes): register ``beat`` (the weights of
-    that beat read from a ROM meanwhile), a tree over its lanes (a register after every
-    ``register`` of its levels), the running sums ``acc``, and ``result`` after the last
-    beat: latency ``1 + B`` plus the tree's registers."""
+    that beat read from a ROM meanwhile), a pair tree over its lanes (level ``k`` sums
+    aligned blocks of ``2**(k+1)`` lanes, a register after every ``register`` of its
+    levels), the running sums ``acc``, and ``result`` after the last beat: latency
+    ``1 + B`` plus the tree's registers."""
     kind: ClassVar[str] = "xnor_popcount"
     outputs: int
     weights: tuple
@@ -122,6 +167,18 @@ class XnorPopcount(Tree, Stage):
     leaves = inputs
 
     @property
+    def levels(self):
+        return carry_tree_levels(self.inputs)
+
+    @property
+    def tree(self):
+        """The parallel form's adder tree: :func:`carry_tree` over the incoming bits."""
+        return carry_tree(self.inputs)
+
+    def terms(self, level):
+        return len(self.tree[level])
+
+    @property
     def output(self):
         width = self.inputs.bit_length()
         return {"popcount": Vector("uint", self.outputs, width),
@@ -129,9 +186,9 @@ class XnorPopcount(Tree, Stage):
                 "threshold": Vector("bits", self.outputs, 1)}[self.result]
 
     def level_vector(self, level):
-        """The partial sums after ``level``: ``terms(level)`` per neuron, neuron-major, each
-        as wide as the largest sum of its block of ``2**(level+1)`` bits."""
-        width = min(2 ** (level + 1), self.inputs).bit_length()
+        """The counts after ``level``: ``terms(level)`` per neuron (the nodes of
+        :attr:`tree`), neuron-major, as wide as the largest block's count."""
+        width = max(node.stop - node.start for node in self.tree[level]).bit_length()
         return Vector("uint", self.outputs * self.terms(level), width)
 
     # The folded form (input in several beats): a register of the beat (its weights read
@@ -186,10 +243,10 @@ class XnorPopcount(Tree, Stage):
                 + self.outputs * self.partial_vector.width)
 
     def adder_bits(self):
-        bits = 0
-        for level in range(self.levels):
-            previous = self.inputs if level == 0 else self.terms(level - 1)
-            bits += self.outputs * (previous // 2) * self.level_vector(level).width
+        # An adder per node of two or more operands, as wide as its count.
+        bits = self.outputs * sum((node.stop - node.start).bit_length()
+                                  for nodes in self.tree for node in nodes
+                                  if len(node.parts) > 1)
         if self.result == "dot":
             bits += self.outputs * self.output.width
         elif self.result == "threshold":
@@ -197,11 +254,33 @@ class XnorPopcount(Tree, Stage):
                         if 0 < t <= self.inputs)
         return bits
 
+    def needed_bits(self, need_out, sig_in):
+        need_in, taps, adder_bits = super().needed_bits(need_out, sig_in)
+        if taps and not self.folded:
+            # Each count of the parallel tree needs the bits of its block's size.
+            for level, nodes in enumerate(self.tree[:-1]):
+                if self.is_registered(level):
+                    masks = [(1 << (node.stop - node.start).bit_length()) - 1 for node in nodes]
+                    taps[f"level{level}"] = masks * self.outputs
+        return need_in, taps, adder_bits
+
     def element_names(self, x, names):
         leaves = [[names(("xnor", a, w)) for a, w in zip(x, row)]
                   for row in self.weight_matrix()]
-        sums, taps = self.reduce_names(leaves, names, lambda a, b: names.add(a, b, None))
+        taps, sums = {}, leaves
+        for level, nodes in enumerate(self.tree[:-1]):
+            sums = [[self._name(names, below, node) for node in nodes] for below in sums]
+            if self.is_registered(level):
+                taps[f"level{level}"] = [t for group in sums for t in group]
         y = [names(("neuron", tuple(row), self.result, threshold)) for row, threshold
-             in zip(sums, self.thresholds or (None,) * self.outputs)]
+             in zip(leaves, self.thresholds or (None,) * self.outputs)]
         taps["result"] = y
         return y, taps
+
+    @staticmethod
+    def _name(names, below, node):
+        """The structural name of ``node``'s count, from the names of the level below."""
+        name = below[node.parts[0]]
+        for part in node.parts[1:]:
+            name = names.add(name, below[part], None)
+        return name
