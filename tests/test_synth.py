@@ -46,6 +46,15 @@ def test_small_design_report(target, sign, flow, tmp_path):
         assert ["x"] in couts and len(couts) == cells.carry_cells
 
 
+def test_popcount_tree_flip_flops_are_the_floor(tmp_path):
+    # The carry-in tree's registers: each count as wide as its block needs, and the bits
+    # carried up to later adders shared by the neurons that read them alike.
+    design = parse_design({"name": "pop", "n": 32, "input_width": 4, "stage": [
+        {"kind": "sign"}, {"kind": "xnor_popcount", "outputs": 3, "seed": 2}]})
+    result = synth.synthesize(design, "ecp5-25k", work=tmp_path, progress=lambda line: None)
+    assert result.cells.flip_flops == floor(design)[0] == result.floor_flip_flops
+
+
 def test_unread_carry_outs_are_disconnected(tmp_path):
     def ccu2c(cin, cout):
         return {"type": "CCU2C", "port_directions": {"CIN": "input", "COUT": "output"},
