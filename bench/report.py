@@ -22,6 +22,18 @@ def spread(values, digits=1):
             f"({min(values):,.{digits}f} - {max(values):,.{digits}f})")
 
 
+def section_rows(name, path=PATH):
+    """The table rows (lines starting with ``|``, header and rule left out) of the section
+    ``name`` of ``path``, as written last; none when there is no such section."""
+    text = path.read_text() if path.exists() else ""
+    start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
+    if start not in text or end not in text:
+        return []
+    lines = text[text.index(start):text.index(end)].splitlines()
+    table = [line for line in lines if line.startswith("|")]
+    return table[2:]
+
+
 def write_section(name, title, text, path=PATH):
     """Puts ``text`` under ``## title`` in the section ``name`` of ``path``."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"

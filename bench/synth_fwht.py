@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from report import spread, write_section  # noqa: E402
+from report import section_rows, spread, write_section  # noqa: E402
 
 from nomul.boards.synth import ToolError, synthesize  # noqa: E402
 from nomul.design import parse_design  # noqa: E402
@@ -98,8 +98,19 @@ def measure(target, n, flow, seeds, work):
                        first.floor_flip_flops, first.floor_adder_bits, first.cells.bram)
 
 
+def key(row):
+    """``(target, n, flow)`` of a table row."""
+    return tuple(cell.strip() for cell in row.split("|")[1:4])
+
+
 def write_report(seeds, rows):
-    """The section "FWHT synthesis" of BENCHMARKS.md, from :func:`summary_row` rows."""
+    """The section "FWHT synthesis" of BENCHMARKS.md, from :func:`summary_row` rows: the
+    rows measured now replace those of the same point and form, the others stay."""
+    measured = {key(row) for row in rows}
+    kept = [row for row in section_rows("synth_fwht") if key(row) not in measured]
+    order = {(target, str(n), flow): index for index, (target, n, flow) in enumerate(
+        (t, n, f) for t, n in POINTS for f in FLOWS)}
+    rows = sorted(kept + rows, key=lambda row: order.get(key(row), len(order)))
     write_section("synth_fwht", "FWHT synthesis (bench/synth_fwht.py)", "\n".join([
         "Wrap FWHT, 8-bit inputs, width 12, a register after every level, out of context "
         "(up5k: I/O harness subtracted, logic cells approximately); placement seeds "

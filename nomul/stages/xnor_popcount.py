@@ -9,7 +9,7 @@ import numpy as np
 
 from ..files import InputFileError, load_npy
 from ..seeded import SEED_MAX, seeded_bits
-from .base import MAX_N, Register, Stage, Tap, Tree, Vector, is_int, show, tree_levels
+from .base import MAX_N, Register, Stage, Tap, Tree, Vector, is_int, show
 
 __all__ = ["XnorPopcount", "Node", "carry_tree", "carry_tree_levels"]
 
@@ -156,7 +156,8 @@ class XnorPopcount(Tree, Stage):
         elif thresholds is not None:
             keys.fail(f"thresholds = {show(thresholds)}: thresholds apply only to "
                       "result = \"threshold\"")
-        register = keys.register(tree_levels(inputs), f"the adder tree over {inputs} bits")
+        register = keys.register(carry_tree_levels(inputs),
+                                 f"the adder tree over {inputs} bits")
         return cls(index, x, outputs, weights, name, digest, seed, result, thresholds,
                    register)
 
