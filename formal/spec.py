@@ -137,8 +137,9 @@ def _xnor_popcount(net, stage, x):
                 c * lanes, stage.partial_vector.width, c * lanes)]
     else:
         taps = {f"level{level}": [net.wire(stage.level_vector(level).width, False,
-                                           _sum((1, a.name) for a in row[n.start:n.stop]))
-                                  for row in agree for n in stage.tree[level]]
+                                           _sum((1, a.name)
+                                                for a in row[node.start:node.stop]))
+                                  for row in agree for node in stage.tree[level]]
                 for level in range(stage.levels - 1) if stage.is_registered(level)}
     popcount = [row[0] for row in counts(len(x), stage.inputs.bit_length())]
     if stage.result == "popcount":

@@ -5,7 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..flow import buffer_words
+from ..flow import BANK_BITS, buffer_banks, buffer_words
 from .pipeline import BeatPosition, layout
 
 __all__ = ["CreditBuffer"]
@@ -27,7 +27,11 @@ class CreditBuffer(wiring.Component):
     ``o.ready``, then holds one clock enable per block, not one per bit) and the memory's
     read data as the head (``buffer_valid``), timed as Amaranth's
     :class:`~amaranth.lib.fifo.SyncFIFOBuffered`: 2 cycles from written to readable when
-    it is empty. Nothing checks for a full buffer: credits keep it from filling. The
+    it is empty. Beats wider than :data:`~nomul.flow.BANK_BITS` bits go into banks of that
+    many bits, each a FIFO of its own with the same contents and timing, so that each
+    read enable stays near its bank's block RAMs (a 3,072-bit beat in one FIFO had its
+    read enable reach 86 block RAMs across the die, the critical path of a 256-point
+    FWHT). Nothing checks for a full buffer: credits keep it from filling. The
     memory never reads the word it writes in the same cycle (it reads only while it
     holds beats behind the head, so the two addresses differ), which ``no_rw_check``
     tells yosys: otherwise it adds a bypass register and multiplexer per bit for that
@@ -42,6 +46,7 @@ class CreditBuffer(wiring.Component):
 
     def __init__(self, design):
         self._depth = design.buffer_depth
+        self._banks = buffer_banks(design)
         self._beats_in = design.input.beats
         self._beats_out = design.output.beats
         self._shape = layout(design.output)
@@ -56,45 +61,15 @@ class CreditBuffer(wiring.Component):
         m = Module()
         depth, beats_out = self._depth, self._beats_out
         width = Shape.cast(self._shape).width
-        size = buffer_words(depth)
-        # Block RAM for wide beats (LUT RAM would take a LUT per bit, and block RAM holds
-        # one read enable per block); narrow buffers are left to the tools.
-        attrs = {"no_rw_check": 1, **({"ram_style": "block"} if width >= 36 else {})}
-        m.submodules.memory = memory = Memory(shape=unsigned(width), depth=size, init=[],
-                                              attrs=attrs)
-        write = memory.write_port()
-        fetch_port = memory.read_port()
-        write_at = Signal(range(size), name="write_at")
-        read_at = Signal(range(size), name="read_at")
-        head_valid = Signal(name="buffer_valid")
-        fetch = Signal(name="fetch")
-        # The memory holds beats behind the head (`waiting`), two or more (`several`):
-        # registers, so that the read enable (which reaches every block RAM of a wide
-        # buffer) is one LUT from o.ready, and their next values one more LUT after it.
-        waiting = Signal(name="waiting")
-        several = Signal(name="several")
-        stored = Signal(range(size), name="stored")     # write_at - read_at
-        m.d.comb += [
-            self.i.ready.eq(1),
-            write.addr.eq(write_at), write.data.eq(Value.cast(self.i.payload)),
-            write.en.eq(self.i.valid),
-            fetch.eq(waiting & (~head_valid | self.o.ready)),
-            fetch_port.addr.eq(read_at), fetch_port.en.eq(fetch),
-            self.o.valid.eq(head_valid),
-            Value.cast(self.o.payload).eq(fetch_port.data),
-            stored.eq(write_at - read_at),
-        ]
-        # The beats stored change by i.valid - fetch; fetch implies waiting.
-        m.d.sync += [
-            write_at.eq(write_at + self.i.valid), read_at.eq(read_at + fetch),
-            waiting.eq(self.i.valid | Mux(fetch, several, waiting)),
-            several.eq(Mux(self.i.valid, Mux(fetch, several, waiting),
-                           Mux(fetch, stored >= 3, several))),
-        ]
-        with m.If(fetch):
-            m.d.sync += head_valid.eq(1)
-        with m.Elif(self.o.ready):
-            m.d.sync += head_valid.eq(0)
+        payload, out = Value.cast(self.i.payload), Value.cast(self.o.payload)
+        heads = []
+        for bank, low in enumerate(range(0, width, BANK_BITS)):
+            high = min(width, low + BANK_BITS)
+            name = "" if self._banks == 1 else f"bank{bank}_"
+            head_valid, data = self._bank(m, name, payload[low:high], depth)
+            m.d.comb += out[low:high].eq(data)
+            heads.append(head_valid)
+        m.d.comb += [self.i.ready.eq(1), self.o.valid.eq(heads[0])]
 
         read = self.o.valid & self.o.ready
         reserved = Signal(range(depth + 1), name="reserved")
@@ -113,3 +88,44 @@ class CreditBuffer(wiring.Component):
             self.credit.eq(inside | (next_reserved <= depth - beats_out)),
         ]
         return m
+
+    def _bank(self, m, name, payload, depth):
+        """A FIFO of ``depth`` words of ``payload``'s bits, read into its head when
+        ``o.ready`` allows; its addresses and flags are its own (they hold the same values
+        in every bank, but each bank's next values depend on its own, so the tools keep
+        them apart, near its block RAMs). Returns the head's valid bit and data."""
+        size, width = buffer_words(depth), len(payload)
+        # Block RAM for wide beats (LUT RAM would take a LUT per bit, and block RAM holds
+        # one read enable per block); narrow buffers are left to the tools.
+        attrs = {"no_rw_check": 1, **({"ram_style": "block"} if width >= 36 else {})}
+        m.submodules[f"{name}memory"] = memory = Memory(
+            shape=unsigned(width), depth=size, init=[], attrs=attrs)
+        write, fetch_port = memory.write_port(), memory.read_port()
+        write_at = Signal(range(size), name=f"{name}write_at")
+        read_at = Signal(range(size), name=f"{name}read_at")
+        head_valid = Signal(name=f"{name}buffer_valid")
+        fetch = Signal(name=f"{name}fetch")
+        # The memory holds beats behind the head (`waiting`), two or more (`several`):
+        # registers, so that the read enable (which reaches every block RAM of the bank)
+        # is one LUT from o.ready, and their next values one more LUT after it.
+        waiting = Signal(name=f"{name}waiting")
+        several = Signal(name=f"{name}several")
+        stored = Signal(range(size), name=f"{name}stored")     # write_at - read_at
+        m.d.comb += [
+            write.addr.eq(write_at), write.data.eq(payload), write.en.eq(self.i.valid),
+            fetch.eq(waiting & (~head_valid | self.o.ready)),
+            fetch_port.addr.eq(read_at), fetch_port.en.eq(fetch),
+            stored.eq(write_at - read_at),
+        ]
+        # The beats stored change by i.valid - fetch; fetch implies waiting.
+        m.d.sync += [
+            write_at.eq(write_at + self.i.valid), read_at.eq(read_at + fetch),
+            waiting.eq(self.i.valid | Mux(fetch, several, waiting)),
+            several.eq(Mux(self.i.valid, Mux(fetch, several, waiting),
+                           Mux(fetch, stored >= 3, several))),
+        ]
+        with m.If(fetch):
+            m.d.sync += head_valid.eq(1)
+        with m.Elif(self.o.ready):
+            m.d.sync += head_valid.eq(0)
+        return head_valid, fetch_port.data

@@ -7,8 +7,8 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["FLOWS", "DEFAULT_FLOW", "BUFFER_LATENCY", "buffer_depth", "buffer_words",
-           "buffer_state_bits"]
+__all__ = ["FLOWS", "DEFAULT_FLOW", "BUFFER_LATENCY", "BANK_BITS", "buffer_depth",
+           "buffer_words", "buffer_banks", "buffer_state_bits"]
 
 # Cycles the output buffer adds: a beat written into it on one cycle is on o two cycles
 # later when the buffer was empty (its memory's read data register is the head).
@@ -31,6 +31,11 @@ FLOWS = {
         f"same cycle; the buffer adds {BUFFER_LATENCY} cycles of latency"),
 }
 DEFAULT_FLOW = "stall"
+
+# A buffer of wide beats is cut into banks of this many bits (8 block RAMs of 36-bit
+# words), each with its own copy of the FIFO's addresses and flags, so that no read
+# enable has to reach every block RAM of a wide output across the die.
+BANK_BITS = 8 * 36
 
 
 def buffer_depth(design):
@@ -67,11 +72,19 @@ def buffer_words(depth):
     return 1 << depth.bit_length()
 
 
+def buffer_banks(design):
+    """Banks of the buffer's memory: one per :data:`BANK_BITS` bits of an output beat
+    in block RAM (36 bits or more), else one."""
+    width = design.output.beat.total_width
+    return -(-width // BANK_BITS) if width >= 36 else 1
+
+
 def buffer_state_bits(design):
-    """The buffer's flip-flops beside its memory: read and write addresses, the head's
-    valid bit, ``waiting``, ``several``, ``reserved``, ``credit`` and the input beat
-    position."""
+    """The buffer's flip-flops beside its memory: per bank, its read and write addresses,
+    its head's valid bit, ``waiting`` and ``several``; once, ``reserved``, ``credit`` and
+    the input beat position."""
     depth = design.buffer_depth
     address = (buffer_words(depth) - 1).bit_length()
     position = 0 if design.input.beats == 1 else (design.input.beats - 1).bit_length() + 2
-    return 2 * address + 1 + 2 + depth.bit_length() + 1 + position
+    return (buffer_banks(design) * (2 * address + 3) + depth.bit_length() + 1
+            + position)

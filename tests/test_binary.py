@@ -82,6 +82,10 @@ def test_threshold_and_input_errors():
           'result = "threshold"', {**base, "thresholds": [1, 2, 3]})
     error('d.toml: stage 2 (xnor_popcount): result = "sum": must be one of "popcount", "dot", '
           '"threshold"', {**base, "result": "sum"})
+    # The carry tree counts 16 bits in 4 levels.
+    error("d.toml: stage 2 (xnor_popcount): register = 5: must be an integer from 1 to 4 "
+          "(the levels of the adder tree over 16 bits): a pipeline register after every "
+          "that many levels", {**base, "register": 5})
     with pytest.raises(DesignError, match=re.escape(
             "d.toml: stage 1 (xnor_popcount): needs a vector of bits (from a sign stage or a "
             "threshold layer), but its input is 16 signed 4-bit integers")):
@@ -126,7 +130,7 @@ def test_seeded_weights_and_manifest_parameters():
 def test_xnor_popcount_golden(data, n_log, outputs, result, seed):
     n = 2 ** n_log
     stage = {"kind": "xnor_popcount", "outputs": outputs, "seed": seed, "result": result,
-             "register": data.draw(st.integers(1, max(1, (n - 1).bit_length())))}
+             "register": data.draw(st.integers(1, carry_tree_levels(n)))}
     if result == "threshold":
         stage["thresholds"] = data.draw(st.lists(st.integers(-2, n + 2), min_size=outputs,
                                                  max_size=outputs))
@@ -200,7 +204,7 @@ HARDWARE = [
 @pytest.mark.parametrize("result, n, outputs, register, thresholds", HARDWARE)
 def test_xnor_popcount_hardware(result, n, outputs, register, thresholds):
     stage = {"kind": "xnor_popcount", "outputs": outputs, "seed": n + outputs,
-             "result": result, "register": min(register, max(1, (n - 1).bit_length()))}
+             "result": result, "register": min(register, carry_tree_levels(n))}
     if thresholds:
         stage["thresholds"] = thresholds
     after = [] if result == "threshold" else [{"kind": "argmax", "register": 1}]

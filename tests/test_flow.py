@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from nomul.design import DesignError, parse_design
-from nomul.flow import BUFFER_LATENCY
+from nomul.flow import BUFFER_LATENCY, buffer_banks
 from nomul.golden import cycle
 from nomul.sim.amaranth_sim import check, compare, observe
 from nomul.verilog import generate
@@ -23,6 +23,15 @@ def hd_block(flow="credit", n=16, parallelism=None, **design):
         "parallelism": parallelism or n, **design,
         "stage": [{"kind": "signflip", "seed": 5}, {"kind": "fwht", "register": 1},
                   {"kind": "sign"}]})
+
+
+def wide():
+    """An output beat of 32 x 13 = 416 bits: a buffer in two banks (288 + 128 bits)."""
+    design = parse_design({"name": "wide", "n": 32, "input_width": 8, "flow": "credit",
+                           "stage": [{"kind": "signflip", "seed": 5},
+                                     {"kind": "fwht", "overflow": "grow", "register": 2}]})
+    assert design.output.beat.total_width == 416 and buffer_banks(design) == 2
+    return design
 
 
 def as_flow(design, flow):
@@ -62,12 +71,14 @@ def test_at_full_rate_with_a_pad_after_registers(n, parallelism, pad):
     full_rate_matches(design)
 
 
-@pytest.mark.parametrize("parallelism", [16, 4])
-def test_a_consumer_that_waits_long_loses_nothing(parallelism):
+@pytest.mark.parametrize("make", [lambda: hd_block(parallelism=16),
+                                  lambda: hd_block(parallelism=4), wide],
+                         ids=["parallel", "streaming", "two-banks"])
+def test_a_consumer_that_waits_long_loses_nothing(make):
     """o.ready low for 300 cycles while the source offers on every cycle: i.ready falls
     once the buffer is spoken for, nothing is lost, duplicated or reordered, and the
     hardware matches the cycle model on every cycle."""
-    design = hd_block(parallelism=parallelism)
+    design = make()
     x = random_vectors(np.random.default_rng(2), 40, design.n, design.input_width)
     cycles = 300 + 60 * design.interval + 2 * design.latency
     in_valid = np.ones(cycles, bool)
@@ -106,9 +117,10 @@ def test_i_ready_does_not_depend_on_o_ready_in_the_same_cycle():
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 2**32), in_duty=st.sampled_from([1.0, 0.5]),
-       out_duty=st.sampled_from([1.0, 0.4, 0.1]), parallelism=st.sampled_from([16, 8, 2]))
-def test_credit_form_under_stalls_and_resets(seed, in_duty, out_duty, parallelism):
-    design = hd_block(parallelism=parallelism)
+       out_duty=st.sampled_from([1.0, 0.4, 0.1]), parallelism=st.sampled_from([16, 8, 2]),
+       two_banks=st.booleans())
+def test_credit_form_under_stalls_and_resets(seed, in_duty, out_duty, parallelism, two_banks):
+    design = wide() if two_banks else hd_block(parallelism=parallelism)
     x = random_vectors(np.random.default_rng(seed), 10, design.n, design.input_width)
     cycles = int(12 * design.interval / (in_duty * out_duty)) + 4 * design.latency + 60
     rng = np.random.default_rng(seed)

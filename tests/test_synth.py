@@ -9,6 +9,7 @@ import pytest
 from nomul.boards import synth
 from nomul.cli import main
 from nomul.design import parse_design
+from nomul.flow import buffer_banks
 from nomul.resources import floor
 
 
@@ -53,6 +54,21 @@ def test_popcount_tree_flip_flops_are_the_floor(tmp_path):
         {"kind": "sign"}, {"kind": "xnor_popcount", "outputs": 3, "seed": 2}]})
     result = synth.synthesize(design, "ecp5-25k", work=tmp_path, progress=lambda line: None)
     assert result.cells.flip_flops == floor(design)[0] == result.floor_flip_flops
+
+
+def test_each_bank_of_a_wide_output_buffer_keeps_its_own_flip_flops(tmp_path):
+    # Two banks' addresses and flags hold equal values; yosys must not merge them (each
+    # bank's next values depend on its own), or one read enable would reach both.
+    design = parse_design({"name": "wide", "n": 32, "input_width": 8, "flow": "credit",
+                           "stage": [{"kind": "signflip", "seed": 5},
+                                     {"kind": "fwht", "overflow": "grow", "register": 2}]})
+    assert buffer_banks(design) == 2
+    result = synth.synthesize(design, "ecp5-25k", work=tmp_path, progress=lambda line: None)
+    assert result.cells.flip_flops == floor(design)[0] == result.floor_flip_flops
+    netlist = json.loads((tmp_path / "design.json").read_text())
+    enables = {str(cell["connections"]["CEB"]) for module in netlist["modules"].values()
+               for cell in module["cells"].values() if cell["type"] == "DP16KD"}
+    assert len(enables) == 2, "one read enable per bank"
 
 
 def test_unread_carry_outs_are_disconnected(tmp_path):

@@ -432,8 +432,11 @@ class Registered:
 
 
 class Tree(Registered):
-    """A binary reduction tree over ``leaves``: level ``k`` combines aligned blocks of
-    ``2**(k+1)`` leaves; its registers are the taps ``level<k>`` and, last, ``result``."""
+    """A reduction tree over ``leaves``: here a pair tree, level ``k`` combining aligned
+    blocks of ``2**(k+1)`` leaves (argmax; the folded form's tree over a beat's lanes);
+    a stage may shape its parallel tree otherwise (``xnor_popcount``'s carry tree
+    overrides ``levels``, ``terms`` and the level vectors). Its registers are the taps
+    ``level<k>`` and, last, ``result``."""
 
     @property
     def levels(self):
