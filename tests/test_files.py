@@ -274,7 +274,9 @@ def test_files_land_together_or_not_at_all(tmp_path, monkeypatch):
     def interrupted_replace(source, target):
         calls.append(target)
         if len(calls) == 1:
-            os.kill(os.getpid(), signal.SIGINT)      # Ctrl-C between the two renames
+            # Ctrl-C between the two renames, delivered to this thread before raise_signal
+            # returns (os.kill may hand it to another thread, e.g. xdist's, later).
+            signal.raise_signal(signal.SIGINT)
         real_replace(source, target)
 
     monkeypatch.setattr(os, "replace", interrupted_replace)
