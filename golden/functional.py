@@ -104,11 +104,12 @@ def _xnor_popcount(stage, x):
                                                     beats)
         per_beat = _block_sums(agree, stage.input.lanes)               # (V, M, beats)
         taps["acc"] = _beat_major(np.cumsum(per_beat, axis=-1), beats)
+    if not stage.folded:
+        # Parallel form: each node of a level counts the leaves of its block.
+        running = np.concatenate([np.zeros(agree.shape[:-1] + (1,), dtype=np.int64),
+                                  np.cumsum(agree, axis=-1)], axis=-1)
     for level in range(stage.levels - 1 if not stage.folded else 0):
         if stage.is_registered(level):
-            # Parallel form: each node of a level counts the leaves of its block.
-            running = np.concatenate([np.zeros(agree.shape[:-1] + (1,), dtype=np.int64),
-                                      np.cumsum(agree, axis=-1)], axis=-1)
             nodes = stage.tree[level]
             sums = (running[..., [node.stop for node in nodes]]
                     - running[..., [node.start for node in nodes]])     # (V, M, terms)

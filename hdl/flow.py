@@ -62,14 +62,14 @@ class CreditBuffer(wiring.Component):
         depth, beats_out = self._depth, self._beats_out
         width = Shape.cast(self._shape).width
         payload, out = Value.cast(self.i.payload), Value.cast(self.o.payload)
-        heads = []
         for bank, low in enumerate(range(0, width, BANK_BITS)):
             high = min(width, low + BANK_BITS)
             name = "" if self._banks == 1 else f"bank{bank}_"
             head_valid, data = self._bank(m, name, payload[low:high], depth)
             m.d.comb += out[low:high].eq(data)
-            heads.append(head_valid)
-        m.d.comb += [self.i.ready.eq(1), self.o.valid.eq(heads[0])]
+            if bank == 0:               # every bank's head is valid on the same cycles
+                m.d.comb += self.o.valid.eq(head_valid)
+        m.d.comb += self.i.ready.eq(1)
 
         read = self.o.valid & self.o.ready
         reserved = Signal(range(depth + 1), name="reserved")

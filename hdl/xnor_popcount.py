@@ -1,5 +1,8 @@
 """Binary neurons: XNOR with fixed weights, then a pipelined popcount tree."""
 
+import functools
+import operator
+
 from amaranth import C, Cat, Module, Mux, Value
 
 from .pipeline import BeatPosition, PipelinedStage, fit
@@ -55,10 +58,10 @@ class XnorPopcount(PipelinedStage):
         # One list of terms per neuron; the leaves are the XNORed bits.
         terms = [[x[j] if weight else ~x[j] for j, weight in enumerate(row)]
                  for row in stage.weight_matrix()]
-        below = [1] * stage.inputs          # the counts below: their blocks' sizes
+        widths = [1] * stage.inputs         # the bits of each count below
         for level, nodes in enumerate(stage.tree):
-            terms = [[_count(neuron, below, node) for node in nodes] for neuron in terms]
-            below = [node.stop - node.start for node in nodes]
+            terms = [[_count(neuron, widths, node) for node in nodes] for neuron in terms]
+            widths = [node.width for node in nodes]
             if level == stage.levels - 1:
                 result = self._result([neuron[0] for neuron in terms])
                 pipe.output(self.level(m, pipe, "result", stage.output, True, result))
@@ -70,16 +73,13 @@ class XnorPopcount(PipelinedStage):
         return m
 
 
-def _count(terms, sizes, node):
+def _count(terms, widths, node):
     """``node``'s count: the sum of its parts (of ``terms``, the counts of the level below
-    or the leaves), each cut to the bits its block's size needs, so that a part of one
-    leaf (the last, by :func:`~nomul.stages.xnor_popcount.carry_tree`) is one bit, which
-    the adder takes as its carry-in."""
-    count = None
-    for part in node.parts:
-        value = terms[part][:sizes[part].bit_length()]
-        count = value if count is None else count + value
-    return count
+    or the leaves), each cut to its ``widths`` bits, so that a part of one leaf (the
+    last, by :func:`~nomul.stages.xnor_popcount.carry_tree`) is one bit, which the adder
+    takes as its carry-in."""
+    parts = [terms[part][:widths[part]] for part in node.parts]
+    return functools.reduce(operator.add, parts)
 
 
 class FoldedXnorPopcount(PipelinedStage):

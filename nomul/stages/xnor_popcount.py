@@ -22,6 +22,11 @@ class Node:
     stop: int
     parts: tuple
 
+    @property
+    def width(self):
+        """Bits of the count: its block's size needs them all."""
+        return (self.stop - self.start).bit_length()
+
 
 def carry_tree_levels(leaves):
     """Levels of :func:`carry_tree` over ``leaves``: ``L`` levels count up to
@@ -189,7 +194,7 @@ class XnorPopcount(Tree, Stage):
     def level_vector(self, level):
         """The counts after ``level``: ``terms(level)`` per neuron (the nodes of
         :attr:`tree`), neuron-major, as wide as the largest block's count."""
-        width = max(node.stop - node.start for node in self.tree[level]).bit_length()
+        width = max(node.width for node in self.tree[level])
         return Vector("uint", self.outputs * self.terms(level), width)
 
     # The folded form (input in several beats): a register of the beat (its weights read
@@ -245,8 +250,7 @@ class XnorPopcount(Tree, Stage):
 
     def adder_bits(self):
         # An adder per node of two or more operands, as wide as its count.
-        bits = self.outputs * sum((node.stop - node.start).bit_length()
-                                  for nodes in self.tree for node in nodes
+        bits = self.outputs * sum(node.width for nodes in self.tree for node in nodes
                                   if len(node.parts) > 1)
         if self.result == "dot":
             bits += self.outputs * self.output.width
@@ -261,7 +265,7 @@ class XnorPopcount(Tree, Stage):
             # Each count of the parallel tree needs the bits of its block's size.
             for level, nodes in enumerate(self.tree[:-1]):
                 if self.is_registered(level):
-                    masks = [(1 << (node.stop - node.start).bit_length()) - 1 for node in nodes]
+                    masks = [(1 << node.width) - 1 for node in nodes]
                     taps[f"level{level}"] = masks * self.outputs
         return need_in, taps, adder_bits
 
