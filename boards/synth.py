@@ -38,6 +38,9 @@ class Target:
     default_freq: float         # MHz: the oscillator of the family's usual board
     logic_cells: int            # ICESTORM_LC or TRELLIS_COMB on the device
     description: str
+    # nextpnr's speed grades for the part (ECP5: 6, 7, 8; the first, the slowest, by
+    # default); iCE40 parts have one timing model each.
+    speed_grades: tuple = ()
 
 
 TARGETS = {
@@ -46,9 +49,9 @@ TARGETS = {
     "hx8k": Target("hx8k", "ice40", ("--hx8k", "--package", "ct256"), 12, 7680,
                    "iCE40 HX8K"),
     "ecp5-25k": Target("ecp5-25k", "ecp5", ("--25k", "--package", "CSFBGA285"), 25, 24288,
-                       "ECP5 LFE5U-25F (OrangeCrab r0.2)"),
+                       "ECP5 LFE5U-25F (OrangeCrab r0.2)", (6, 7, 8)),
     "ecp5-85k": Target("ecp5-85k", "ecp5", ("--85k", "--package", "CABGA381"), 25, 83640,
-                       "ECP5 LFE5U-85F (ULX3S)"),
+                       "ECP5 LFE5U-85F (ULX3S)", (6, 7, 8)),
 }
 
 
@@ -116,6 +119,7 @@ class SynthResult:
     seconds: float
     logs: dict = field(default_factory=dict)
     floor_memory_bits: int = 0        # delay lines and ROMs the design keeps in block RAM
+    speed: int | None = None          # the speed grade timed (ECP5), None for iCE40
 
     def to_json(self):
         return asdict(self)
@@ -163,7 +167,8 @@ def drop_unread_carry_outs(netlist):
     return dropped
 
 
-def _place_and_route(verilog_path, top, target, freq, seed, work, label, progress):
+def _place_and_route(verilog_path, top, target, freq, seed, work, label, progress,
+                     speed=None):
     """Runs yosys and nextpnr on ``verilog_path``; returns :class:`Cells`."""
     family = target.family
     netlist, stats = f"{label}.json", f"{label}_stat.json"
@@ -190,6 +195,7 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
     nextpnr = [tool(f"yowasp-nextpnr-{family}"), *target.nextpnr_args, "--json", str(netlist),
                "--report", str(report), "--freq", str(freq), "--seed", str(seed)]
     nextpnr += ["--out-of-context"] if family == "ecp5" else ["--pcf-allow-unconstrained"]
+    nextpnr += ["--speed", str(speed)] if speed is not None else []
     not_placed = None
     try:
         _run(nextpnr, work / f"{label}_nextpnr.log", f"nextpnr-{family} ({label})", progress,
@@ -223,19 +229,27 @@ def _harness_verilog(inner, name, path):
     return path
 
 
-def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
+def synthesize(design, target, freq=None, seed=1, work=None, progress=print, speed=None):
     """Synthesizes, places and routes ``design`` for ``target`` (a key of
     :data:`TARGETS`); returns a :class:`SynthResult` and writes ``report.json`` to
-    ``work``. ``progress`` receives one line per step."""
+    ``work``. ``progress`` receives one line per step. ``speed`` is the part's speed
+    grade, one of ``target.speed_grades`` (default: the first, the slowest); ``None``
+    for a target without grades (iCE40)."""
     target = TARGETS[target]
     freq = freq or target.default_freq
+    if speed is None and target.speed_grades:
+        speed = target.speed_grades[0]
+    if speed not in (target.speed_grades or (None,)):
+        grades = ", ".join(map(str, target.speed_grades))
+        raise ValueError(f"speed grade {speed}: the {target.name} has " + (
+            f"speed grades {grades}" if grades else "no speed grades"))
     work = prepare_work_folder(work or Path("build") / "synth" / f"{design.name}-{target.name}",
                                "work folder")
     start = time.perf_counter()
     if target.family == "ecp5":
         verilog_path, _ = write(design, work)
         cells = _place_and_route(verilog_path, design.name, target, freq, seed, work,
-                                 "design", progress)
+                                 "design", progress, speed)
         harness = None
     else:
         top = DesignTop(design)
@@ -263,7 +277,7 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print):
     result = SynthResult(design.name, target.name, freq, seed, cells, harness, floor_ffs,
                          floor_adders, round(time.perf_counter() - start, 1),
                          {p.stem: str(p) for p in sorted(work.glob("*.log"))},
-                         memory_bits(stages))
+                         memory_bits(stages), speed)
     write_files({work / "report.json": json.dumps(result.to_json(), indent=2) + "\n"},
                 force=True)
     return result

@@ -73,7 +73,6 @@ class CreditBuffer(wiring.Component):
 
         read = self.o.valid & self.o.ready
         reserved = Signal(range(depth + 1), name="reserved")
-        next_reserved = Signal.like(reserved, name="next_reserved")
         if self._beats_in == 1:
             first, inside = self.taken, 0      # every beat is a vector's first
         else:
@@ -81,11 +80,23 @@ class CreditBuffer(wiring.Component):
             first = self.taken & position.first
             # The next input beat is not a vector's first: it was reserved for already.
             inside = Mux(self.taken, ~position.last, ~position.first)
-        m.d.comb += next_reserved.eq(reserved + Mux(first, C(beats_out, len(reserved)), 0)
-                                     - read)
+        # reserved' = reserved + (first ? beats_out : 0) - read, and credit' = inside |
+        # (reserved' <= depth - beats_out): each case computed from `reserved` alone (the
+        # compares against constants, no adder before them), so that `first` and `read`
+        # (which come from the ports) only pick one, as the last inputs of the logic
+        # before each register.
+        def at_most(bound):          # constant where the compare would be (lint)
+            if bound < 0 or bound >= (1 << len(reserved)) - 1:
+                return C(bound >= 0, 1)
+            return reserved <= bound
+        room = depth - beats_out                  # reserved' at most this: credit
+        owed = reserved + beats_out
         m.d.sync += [
-            reserved.eq(next_reserved),
-            self.credit.eq(inside | (next_reserved <= depth - beats_out)),
+            reserved.eq(Mux(first, Mux(read, owed - 1, owed), Mux(read, reserved - 1, reserved))),
+            self.credit.eq(inside | Mux(
+                first,
+                Mux(read, at_most(room - beats_out + 1), at_most(room - beats_out)),
+                Mux(read, at_most(room + 1), at_most(room)))),
         ]
         return m
 

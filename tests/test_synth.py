@@ -56,6 +56,18 @@ def test_popcount_tree_flip_flops_are_the_floor(tmp_path):
     assert result.cells.flip_flops == floor(design)[0] == result.floor_flip_flops
 
 
+def test_relay_registers_are_in_the_floor(tmp_path):
+    # Each relay register holds its level's input for one more cycle: flip-flops the floor
+    # counts (sign copies merged as in the level before it).
+    design = parse_design({"name": "relay", "n": 16, "input_width": 4, "stage": [
+        {"kind": "fwht", "overflow": "wrap", "width": 7, "relay": 4}]})
+    plain = parse_design({"name": "plain", "n": 16, "input_width": 4, "stage": [
+        {"kind": "fwht", "overflow": "wrap", "width": 7}]})
+    result = synth.synthesize(design, "ecp5-25k", work=tmp_path, progress=lambda line: None)
+    assert result.cells.flip_flops == floor(design)[0] == result.floor_flip_flops
+    assert floor(design)[0] > floor(plain)[0]
+
+
 def test_each_bank_of_a_wide_output_buffer_keeps_its_own_flip_flops(tmp_path):
     # Two banks' addresses and flags hold equal values; yosys must not merge them (each
     # bank's next values depend on its own), or one read enable would reach both.
@@ -138,7 +150,15 @@ def test_cli_prints_a_table(tmp_path, capsys):
     assert main(["synth", str(design_file), "--target", "ecp5-25k", "-o", str(tmp_path / "o")]) == 0
     out = capsys.readouterr().out
     assert "flip-flops" in out and "Fmax (MHz)" in out and "DSP" in out
-    assert (tmp_path / "o" / "report.json").exists()
+    assert "ecp5-25k, speed grade 6," in out
+    # The fastest grade times the same placement faster.
+    assert main(["synth", str(design_file), "--target", "ecp5-25k", "--speed", "8",
+                 "-o", str(tmp_path / "fast")]) == 0
+    assert "speed grade 8" in capsys.readouterr().out
+    slow, fast = (json.loads((tmp_path / name / "report.json").read_text())
+                  for name in ("o", "fast"))
+    assert (slow["speed"], fast["speed"]) == (6, 8)
+    assert fast["cells"]["fmax_mhz"] > slow["cells"]["fmax_mhz"]
 
 
 def test_cli_errors(capsys):
@@ -148,6 +168,12 @@ def test_cli_errors(capsys):
     assert main(["synth", design, "--freq", "-5"]) == 2
     assert capsys.readouterr().err == ("nomul: error: --freq -5: must be a number of MHz "
                                        "above 0 and at most 1000\n")
+    assert main(["synth", design, "--target", "ecp5-85k", "--speed", "5"]) == 2
+    assert capsys.readouterr().err == ("nomul: error: --speed 5: the ecp5-85k's speed grades "
+                                       "are 6, 7, 8\n")
+    assert main(["synth", design, "--speed", "6"]) == 2
+    assert capsys.readouterr().err == ("nomul: error: --speed 6: the up5k has no speed grades "
+                                       "(--speed applies to ECP5 targets)\n")
 
 
 def test_tool_failure_is_one_line_with_the_log(tmp_path, monkeypatch):
