@@ -15,7 +15,7 @@ import json
 import re
 import subprocess
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from amaranth.back import verilog
@@ -217,10 +217,21 @@ def _place_and_route(verilog_path, top, target, freq, seed, work, label, progres
         carry_bits=cell_types.get(carry, 0) * bits_per_carry,
         flip_flops=sum(n for name, n in cell_types.items() if name.startswith(ff_prefix)),
         bram=count(bram), dsp=count(dsp),
-        fmax_mhz=round(clock["achieved"], 2) if clock else None,
+        fmax_mhz=round(float(clock["achieved"]), 2) if clock else None,
         not_placed=not_placed,
         lut_mapper=mapper,
     )
+
+
+# The counts of Cells that the I/O harness adds to a design's (Fmax is the design's own).
+_COUNTS = ("logic_cells", "luts", "carry_cells", "carry_bits", "flip_flops", "bram", "dsp")
+
+
+def without_harness(total, harness):
+    """The :class:`Cells` of a design placed inside the I/O harness (``total``) less
+    those of the ``harness`` alone: every count, but not Fmax (the design's path)."""
+    return replace(total, **{key: getattr(total, key) - getattr(harness, key)
+                             for key in _COUNTS if getattr(total, key) is not None})
 
 
 def _harness_verilog(inner, name, path):
@@ -269,10 +280,7 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print, spe
                             f"{work / 'harness_nextpnr.log'})")
         harness.flip_flops -= stand_in_ffs
         harness.logic_cells -= stand_in_ffs
-        cells = Cells(**{key: (value - getattr(harness, key)
-                               if isinstance(value, int) and not isinstance(value, bool)
-                               else value)
-                         for key, value in asdict(total).items()})
+        cells = without_harness(total, harness)
     floor_ffs, floor_adders, stages = floor(design)
     result = SynthResult(design.name, target.name, freq, seed, cells, harness, floor_ffs,
                          floor_adders, round(time.perf_counter() - start, 1),

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..flow import RELEASE_DELAY
 from ..stages.base import DelayFeedback, Fold, PadBeats, Register, Skid
 from .functional import run_with_taps
 
@@ -239,6 +240,8 @@ class _OutputBuffer:
         self.reserved = 0           # output beats owed to the vectors taken in
         self.credit = True
         self.beat = 0               # the input beat the design takes next
+        # Reads on their way to the credit logic: freed RELEASE_DELAY cycles later.
+        self.released = deque([False] * RELEASE_DELAY)
 
     def step(self, item, read, taken):
         """One cycle: ``item`` (or None) is written, ``read``: the sink took the head,
@@ -251,7 +254,8 @@ class _OutputBuffer:
             self.queue.append(item)
             if len(self.queue) + (self.head is not None) > self.depth:
                 raise AssertionError(f"the output buffer overflowed with beat {item}")
-        self.reserved += (taken and self.beat == 0) * self.beats_out - read
+        self.released.append(read)
+        self.reserved += (taken and self.beat == 0) * self.beats_out - self.released.popleft()
         if taken:
             self.beat = (self.beat + 1) % self.beats_in
         self.credit = self.beat != 0 or self.reserved + self.beats_out <= self.depth

@@ -5,7 +5,7 @@ from amaranth.lib import stream, wiring
 from amaranth.lib.memory import Memory
 from amaranth.lib.wiring import In, Out
 
-from ..flow import BANK_BITS, buffer_banks, buffer_words
+from ..flow import BANK_BITS, RELEASE_DELAY, buffer_banks, buffer_words
 from .pipeline import BeatPosition, layout
 
 __all__ = ["CreditBuffer"]
@@ -36,9 +36,10 @@ class CreditBuffer(wiring.Component):
     holds beats behind the head, so the two addresses differ), which ``no_rw_check``
     tells yosys: otherwise it adds a bypass register and multiplexer per bit for that
     case (+401 flip-flops and +245 logic cells for a 16-point FWHT on ECP5).
-    ``reserved`` counts the output beats owed to the vectors taken in and not yet read
-    from ``o``: a vector's first input beat reserves all its output beats, each beat
-    read frees one. ``credit`` is set for the next cycle when the next input beat is not
+    ``reserved`` counts the output beats owed to the vectors taken in and not yet
+    released: a vector's first input beat reserves all its output beats, each beat read
+    from ``o`` frees one :data:`~nomul.flow.RELEASE_DELAY` cycles later (registers carry
+    the read from the buffer to the credit logic at the input). ``credit`` is set for the next cycle when the next input beat is not
     a vector's first or when the buffer has room for one more vector's output beats, so
     no beat ever arrives at a full buffer and ``credit`` never depends on ``o.ready`` in
     the same cycle. Reset empties the buffer and the counts.
@@ -71,7 +72,13 @@ class CreditBuffer(wiring.Component):
                 m.d.comb += self.o.valid.eq(head_valid)
         m.d.comb += self.i.ready.eq(1)
 
-        read = self.o.valid & self.o.ready
+        # A beat read frees its credit RELEASE_DELAY cycles later: registers carry the
+        # read from the output to the credit logic at the input.
+        released = self.o.valid & self.o.ready
+        for k in range(RELEASE_DELAY):
+            later = Signal(name=f"released{k}")
+            m.d.sync += later.eq(released)
+            released = later
         reserved = Signal(range(depth + 1), name="reserved")
         if self._beats_in == 1:
             first, inside = self.taken, 0      # every beat is a vector's first
@@ -80,10 +87,10 @@ class CreditBuffer(wiring.Component):
             first = self.taken & position.first
             # The next input beat is not a vector's first: it was reserved for already.
             inside = Mux(self.taken, ~position.last, ~position.first)
-        # reserved' = reserved + (first ? beats_out : 0) - read, and credit' = inside |
+        # reserved' = reserved + (first ? beats_out : 0) - released, and credit' = inside |
         # (reserved' <= depth - beats_out): each case computed from `reserved` alone (the
-        # compares against constants, no adder before them), so that `first` and `read`
-        # (which come from the ports) only pick one, as the last inputs of the logic
+        # compares against constants, no adder before them), so that `first` (from the
+        # input port) and `released` only pick one, as the last inputs of the logic
         # before each register.
         def at_most(bound):          # constant where the compare would be (lint)
             if bound < 0 or bound >= (1 << len(reserved)) - 1:
@@ -92,11 +99,12 @@ class CreditBuffer(wiring.Component):
         room = depth - beats_out                  # reserved' at most this: credit
         owed = reserved + beats_out
         m.d.sync += [
-            reserved.eq(Mux(first, Mux(read, owed - 1, owed), Mux(read, reserved - 1, reserved))),
+            reserved.eq(Mux(first, Mux(released, owed - 1, owed),
+                            Mux(released, reserved - 1, reserved))),
             self.credit.eq(inside | Mux(
                 first,
-                Mux(read, at_most(room - beats_out + 1), at_most(room - beats_out)),
-                Mux(read, at_most(room + 1), at_most(room)))),
+                Mux(released, at_most(room - beats_out + 1), at_most(room - beats_out)),
+                Mux(released, at_most(room + 1), at_most(room)))),
         ]
         return m
 
@@ -123,7 +131,10 @@ class CreditBuffer(wiring.Component):
         several = Signal(name=f"{name}several")
         stored = Signal(range(size), name=f"{name}stored")     # write_at - read_at
         m.d.comb += [
-            write.addr.eq(write_at), write.data.eq(payload), write.en.eq(self.i.valid),
+            # Written on every cycle, valid or not: the word at write_at is never one
+            # the buffer holds (it never fills), so only write_at waits for a valid beat
+            # and i.valid need not reach every block RAM's write enable.
+            write.addr.eq(write_at), write.data.eq(payload), write.en.eq(1),
             fetch.eq(waiting & (~head_valid | self.o.ready)),
             fetch_port.addr.eq(read_at), fetch_port.en.eq(fetch),
             stored.eq(write_at - read_at),

@@ -7,12 +7,18 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["FLOWS", "DEFAULT_FLOW", "BUFFER_LATENCY", "BANK_BITS", "buffer_depth",
+__all__ = ["FLOWS", "DEFAULT_FLOW", "BUFFER_LATENCY", "RELEASE_DELAY", "BANK_BITS",
+           "buffer_depth",
            "buffer_words", "buffer_banks", "buffer_state_bits"]
 
 # Cycles the output buffer adds: a beat written into it on one cycle is on o two cycles
 # later when the buffer was empty (its memory's read data register is the head).
 BUFFER_LATENCY = 2
+
+# Cycles after a beat is read from the buffer before its credit is free again: the read
+# crosses registers on its way from the output (where the buffer is) to the credit logic
+# (at the input), so that this wire across the design has a cycle of its own.
+RELEASE_DELAY = 2
 
 FLOWS = {
     "stall": (
@@ -27,7 +33,8 @@ FLOWS = {
         "the tools can) that o reads; i.ready is the first stage's (high unless a pad "
         "waits) and a credit register, set while the buffer has room for every beat of "
         "the results of the vectors taken in (credits counted in output beats, taken for "
-        "a whole vector at its first input beat), so it never depends on o.ready in the "
+        f"a whole vector at its first input beat, freed {RELEASE_DELAY} cycles after each "
+        "beat is read), so it never depends on o.ready in the "
         f"same cycle; the buffer adds {BUFFER_LATENCY} cycles of latency"),
 }
 DEFAULT_FLOW = "stall"
@@ -45,8 +52,8 @@ def buffer_depth(design):
     Found on the cycle model of the stall form at full rate, where the stages behave as
     in the credit form: a vector's first input beat taken on cycle ``t`` needs room for
     its output beats beside those owed on cycle ``t - 1``: ``beats`` per vector whose
-    first beat was taken by then, less the beats read by then (the stall form's, less
-    ``BUFFER_LATENCY`` cycles). At least 3."""
+    first beat was taken by then, less the beats whose credits were freed by then (read
+    ``BUFFER_LATENCY + RELEASE_DELAY`` cycles after the stall form's). At least 3."""
     from .golden.cycle import simulate        # the cycle model reads this module's names
     stall = dataclasses.replace(design, flow="stall")
     beats_in, beats_out = design.input.beats, design.output.beats
@@ -59,8 +66,9 @@ def buffer_depth(design):
     trace = simulate(stall, vectors, ones, ones)
     first_beats = (trace.accepted >= 0) & (trace.accepted % beats_in == 0)
     read = np.cumsum(trace.delivered >= 0)
+    late = BUFFER_LATENCY + RELEASE_DELAY
     owed = beats_out * np.cumsum(first_beats) - np.concatenate(
-        [np.zeros(BUFFER_LATENCY, int), read[:-BUFFER_LATENCY]])
+        [np.zeros(late, int), read[:-late]])
     starts = np.flatnonzero(first_beats)
     needed = [beats_out + (owed[t - 1] if t else 0) for t in starts]
     return int(max(3, *needed))
@@ -81,10 +89,10 @@ def buffer_banks(design):
 
 def buffer_state_bits(design):
     """The buffer's flip-flops beside its memory: per bank, its read and write addresses,
-    its head's valid bit, ``waiting`` and ``several``; once, ``reserved``, ``credit`` and
-    the input beat position."""
+    its head's valid bit, ``waiting`` and ``several``; once, ``reserved``, ``credit``, the
+    reads on their way to the credits and the input beat position."""
     depth = design.buffer_depth
     address = (buffer_words(depth) - 1).bit_length()
     position = 0 if design.input.beats == 1 else (design.input.beats - 1).bit_length() + 2
     return (buffer_banks(design) * (2 * address + 3) + depth.bit_length() + 1
-            + position)
+            + RELEASE_DELAY + position)

@@ -143,6 +143,16 @@ def test_floor_of_padding_and_wide_wrap():
     assert floor(wide)[0] == 4 * 6 + 1
 
 
+def test_harness_is_subtracted_from_counts_not_from_fmax():
+    # nextpnr reports a whole-number Fmax (80 MHz) as a JSON integer: it stays the design's.
+    total = synth.Cells(1000, 900, 600, 600, 700, 0, 0, 80)
+    harness = synth.Cells(300, 250, 0, 0, 200, 0, 0, 127.05)
+    cells = synth.without_harness(total, harness)
+    assert (cells.logic_cells, cells.luts, cells.carry_cells, cells.flip_flops) == (
+        700, 650, 600, 500)
+    assert cells.fmax_mhz == 80
+
+
 def test_cli_prints_a_table(tmp_path, capsys):
     design_file = tmp_path / "small.toml"
     design_file.write_text('name = "small"\nn = 4\ninput_width = 4\n'
