@@ -1,8 +1,6 @@
 """Benchmark: a wrap FWHT with 12-bit width (8-bit inputs, a register after every level),
 placed and routed out of context: n = 16, 64, 256 on ecp5-85k and n = 16, 32 on up5k,
-each in both flow control forms (stall, credit) with three placement seeds, and on
-ecp5-85k the credit form with relay registers before the levels of long spans
-(``relay``: the spans from which extra registers helped when placed by hand).
+each in both flow control forms (stall, credit) with three placement seeds.
 
 Prints, per point, form and seed, logic cells, carry cells, flip-flops (and the floor),
 block RAMs, logic cells per adder bit of the floor (one adder bit per needed output bit
@@ -12,7 +10,7 @@ BENCHMARKS.md. The credit form's output buffer is the block RAM column; its flip
 are the difference from the stall form's row.
 
 Run: .venv/bin/python bench/synth_fwht.py [--seeds 1,2,3] [--points ecp5-85k:16,up5k:32]
-     [--forms stall,credit,relay]
+     [--flows stall,credit]
 """
 
 import argparse
@@ -29,16 +27,6 @@ from nomul.design import parse_design  # noqa: E402
 from nomul.flow import FLOWS  # noqa: E402
 
 POINTS = [("ecp5-85k", 16), ("ecp5-85k", 64), ("ecp5-85k", 256), ("up5k", 16), ("up5k", 32)]
-# The form "relay": the credit form with relay registers before the levels whose partners
-# are this many elements apart or more (ecp5-85k only: at n = 64 and 256, an extra
-# register before these levels raised the FWHT registers' Fmax when placed by hand).
-RELAY = {("ecp5-85k", 64): 8, ("ecp5-85k", 256): 16}
-FORMS = [*FLOWS, "relay"]
-
-
-def form_name(target, n, form):
-    """The flow column of a form: the flow, and the relay span of the relay form."""
-    return f"credit, relay {RELAY[target, n]}" if form == "relay" else form
 
 
 def point(text):
@@ -62,37 +50,33 @@ def main():
                         default=[1, 2, 3])
     parser.add_argument("--points", type=lambda t: [point(p) for p in t.split(",")],
                         default=POINTS)
-    parser.add_argument("--forms", type=lambda t: t.split(","), default=FORMS)
+    parser.add_argument("--flows", type=lambda t: t.split(","), default=list(FLOWS))
     args = parser.parse_args()
-    for form in args.forms:
-        if form not in FORMS:
-            parser.error(f"--forms: {form!r} is not one of {', '.join(FORMS)}")
+    for flow in args.flows:
+        if flow not in FLOWS:
+            parser.error(f"--flows: {flow!r} is not one of {', '.join(FLOWS)}")
     work = Path(tempfile.mkdtemp(prefix="nomul-synth-"))
     print(f"{'target':<9} {'n':>4} {'flow':>6} {'seed':>4} {'logic':>7} {'carry':>6} "
           f"{'FFs':>6} {'floor FFs':>9} {'BRAM':>4} {'adder bits':>10} "
           f"{'cells/adder bit':>15} {'Fmax MHz':>9} {'seconds':>8}")
     rows = []
     for target, n in args.points:
-        for form in args.forms:
-            if form != "relay" or (target, n) in RELAY:
-                rows.append(measure(target, n, form, args.seeds, work))
+        for flow in args.flows:
+            rows.append(measure(target, n, flow, args.seeds, work))
     print("up5k figures have the I/O harness subtracted (logic cells approximately).")
     write_report(args.seeds, rows)
 
 
-def measure(target, n, form, seeds, work):
-    """Places and routes one point in one form with each seed; its summary row."""
-    stage = {"kind": "fwht", "overflow": "wrap", "width": 12, "register": 1}
-    if form == "relay":
-        stage["relay"] = RELAY[target, n]
-    flow = "credit" if form == "relay" else form
+def measure(target, n, flow, seeds, work):
+    """Places and routes one point in one flow form with each seed; its summary row."""
     design = parse_design({"name": f"fwht{n}", "n": n, "input_width": 8, "flow": flow,
-                           "stage": [stage]})
+                           "stage": [{"kind": "fwht", "overflow": "wrap", "width": 12,
+                                      "register": 1}]})
     runs = []
     for seed in seeds:
-        where = f"{target:<9} {n:>4} {form:>6} {seed:>4}"
+        where = f"{target:<9} {n:>4} {flow:>6} {seed:>4}"
         try:
-            r = synthesize(design, target, seed=seed, work=work / f"{target}-{n}-{form}-{seed}",
+            r = synthesize(design, target, seed=seed, work=work / f"{target}-{n}-{flow}-{seed}",
                            progress=lambda line: None)
         except ToolError as error:
             print(f"{where} {error}")
@@ -107,9 +91,9 @@ def measure(target, n, form, seeds, work):
               f"{c.logic_cells / r.floor_adder_bits:>15.2f} {c.fmax_mhz:>9} "
               f"{r.seconds:>8}", flush=True)
     if not runs:
-        return f"| {target} | {n} | {form_name(target, n, form)} | does not fit or failed | | | | | |"
+        return f"| {target} | {n} | {flow} | does not fit or failed | | | | | |"
     first = runs[0]
-    return summary_row(target, n, form_name(target, n, form), [r.cells.logic_cells for r in runs],
+    return summary_row(target, n, flow, [r.cells.logic_cells for r in runs],
                        [r.cells.fmax_mhz for r in runs], first.cells.flip_flops,
                        first.floor_flip_flops, first.floor_adder_bits, first.cells.bram)
 
@@ -124,10 +108,8 @@ def write_report(seeds, rows):
     rows measured now replace those of the same point and form, the others stay."""
     measured = {key(row) for row in rows}
     kept = [row for row in section_rows("synth_fwht") if key(row) not in measured]
-    order = {(target, str(n), form_name(target, n, form)): index
-             for index, (target, n, form) in enumerate(
-                 (t, n, f) for t, n in POINTS for f in FORMS
-                 if f != "relay" or (t, n) in RELAY)}
+    order = {(target, str(n), flow): index for index, (target, n, flow) in enumerate(
+        (t, n, f) for t, n in POINTS for f in FLOWS)}
     rows = sorted(kept + rows, key=lambda row: order.get(key(row), len(order)))
     write_section("synth_fwht", "FWHT synthesis (bench/synth_fwht.py)", "\n".join([
         "Wrap FWHT, 8-bit inputs, width 12, a register after every level, out of context "
@@ -136,9 +118,7 @@ def write_report(seeds, rows):
         "x n (one vector per cycle). Flow: `stall` (every register waits on one stall "
         "signal) or `credit` (registers load every cycle into an output buffer in block "
         "RAM; its block RAMs are the block RAM column, its flip-flops the difference "
-        "from the stall row). `credit, relay s`: the credit form with a relay register "
-        "before every level whose partners are s or more elements apart (their flip-flops "
-        "are in the floor).", "",
+        "from the stall row).", "",
         "| target | n | flow | logic cells | cells per floor adder bit | "
         "flip-flops (floor) | block RAM | Fmax MHz | 10^9 elements/s |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |", *rows]))

@@ -84,12 +84,9 @@ def _fwht(net, stage, x):
     """Level ``l``: element ``i`` is the sum over the aligned block of ``2**(l+1)``
     elements holding ``i`` of ``(-1)**popcount(i & j) * x_j`` (the Sylvester matrix
     ``H_{2**(l+1)}`` on every block), mod ``2**width`` (wrap) or exact (grow). Every
-    level is given (a streaming form's delay lines hold a level's input); a relay
-    register holds the level before it."""
+    level is given (a streaming form's delay lines hold a level's input)."""
     n, taps, y = len(x), {}, x
     for level in range(stage.levels):
-        if stage.is_relayed(level):
-            taps[f"relay{level}"] = y
         size, width = 2 << level, stage.level_width(level)
         y = [net.wire(width, True, _sum(
                 (-1 if bin(i & j & (size - 1)).count("1") % 2 else 1, x[j].name)

@@ -50,8 +50,6 @@ def _fwht(stage, x):
     y = x if stage.overflow == "grow" else wrap(x, stage.width)
     taps = {}
     for level in range(stage.levels):
-        if stage.is_relayed(level):
-            taps[f"relay{level}"] = y
         half = 1 << level
         # Blocks of 2*half elements: the first half pairs with the second.
         blocks = y.reshape(len(y), n // (2 * half), 2, half)

@@ -24,9 +24,7 @@ class FWHT(PipelinedStage):
 
     Level ``s`` maps elements ``i`` and ``i + 2**s`` (bit ``s`` of ``i`` clear) to their
     sum and difference. A register follows every ``stage.register`` levels and the last
-    one, and a relay register ``relay<k>`` precedes each level ``k`` the stage relays
-    (:meth:`nomul.stages.FWHT.is_relayed`): latency ``ceil(log2(n) / register)`` plus one
-    per relay, one vector per cycle (the streaming
+    one: latency ``ceil(log2(n) / register)`` cycles, one vector per cycle (the streaming
     form, :class:`StreamingFWHT`, does these levels across the lanes of a beat). Wrap: every
     level is computed mod ``2**width``; grow: each level adds one bit, nothing is lost.
     Level values are signals ``level0``, ``level1``, ... (registers where a tap says so).
@@ -43,9 +41,6 @@ class FWHT(PipelinedStage):
         the parallel form); returns the last level's value."""
         stage = self.stage
         for level in range(levels):
-            if stage.is_relayed(level):
-                x = self.level(m, pipe, f"relay{level}", stage.level_vector(level - 1).beat,
-                               True, Value.cast(x))
             half, width = 1 << level, stage.level_width(level)
             # Operands and results cut to their significant bits: the bits above are the
             # sign's copies, wired rather than added, so their registers merge and the

@@ -106,7 +106,7 @@ def test_stage_errors():
     error('d.toml: stage 1: missing key \'kind\': must be one of "signflip", "fwht", "sign", "pad", "shift", "xnor_popcount", "argmax"',
           {"seed": 1})
     error("d.toml: stage 1 (fwht): unknown key 'widht'; allowed keys: kind, overflow, width, "
-          "register, relay, skid",
+          "register, skid",
           {"kind": "fwht", "widht": 12})
     error("d.toml: stage 1 (fwht): register = 5: must be an integer from 1 to 4 (the levels "
           "of the butterfly over 16 elements): a pipeline register after every that many levels",

@@ -12,7 +12,7 @@ from nomul.formal.prove import prove
 from nomul.verilog import generate
 
 # Every stage kind in its parallel and streaming forms, n <= 8: wrap and grow, register
-# spacings, relays, skid buffers, odd argmax widths, and a design without registers.
+# spacings, skid buffers, odd argmax widths, and a design without registers.
 DESIGNS = {
     "signflip_fwht_wrap": {"n": 8, "input_width": 4, "stage": [
         {"kind": "signflip", "seed": 1},
@@ -20,8 +20,6 @@ DESIGNS = {
     "signflip_fwht_grow": {"n": 8, "input_width": 4, "stage": [
         {"kind": "signflip", "seed": 3, "overflow": "grow"},
         {"kind": "fwht", "overflow": "grow", "register": 2}]},
-    "fwht_relay": {"n": 8, "input_width": 4, "stage": [
-        {"kind": "fwht", "overflow": "wrap", "width": 6, "register": 2, "relay": 2}]},
     "fwht_skid_shift": {"n": 8, "input_width": 5, "stage": [
         {"kind": "fwht", "overflow": "wrap", "width": 5, "register": 3, "skid": True},
         {"kind": "shift", "bits": 2}]},
@@ -46,8 +44,6 @@ DESIGNS = {
     "stream_signflip_fwht_wrap": {"n": 8, "input_width": 4, "parallelism": 2, "stage": [
         {"kind": "signflip", "seed": 3},
         {"kind": "fwht", "overflow": "wrap", "width": 6}]},
-    "stream_fwht_relay": {"n": 8, "input_width": 3, "parallelism": 4, "stage": [
-        {"kind": "fwht", "overflow": "wrap", "width": 5, "relay": 2}]},
     "stream_fwht_grow_skid": {"n": 4, "input_width": 3, "parallelism": 1, "stage": [
         {"kind": "fwht", "overflow": "grow", "skid": True}]},
     "stream_binary_net": {"n": 8, "input_width": 3, "parallelism": 4, "stage": [

@@ -296,11 +296,9 @@ class Stage:
         return 0
 
     def params(self):
-        """The resolved parameters, as JSON-compatible values (``skid`` only when set,
-        optional ones only when given)."""
+        """The resolved parameters, as JSON-compatible values (``skid`` only when set)."""
         return {f.name: getattr(self, f.name) for f in fields(self)
-                if f.name not in ("index", "input") and not (f.name == "skid" and not self.skid)
-                and not (f.default is None and getattr(self, f.name) is None)}
+                if f.name not in ("index", "input") and not (f.name == "skid" and not self.skid)}
 
     # The floor (nomul.resources): what the hardware of this stage needs.
 

@@ -16,10 +16,7 @@ class FWHT(Registered, Stage):
 
     Level ``s`` pairs elements ``i`` and ``i + 2**s`` (bit ``s`` of ``i`` clear):
     ``(a, b) -> (a + b, a - b)``. A pipeline register follows every ``register`` levels
-    and the last level; with ``relay = s``, every level whose partners are ``s`` or more
-    elements apart also takes its input through a register of its own (``relay<k>``,
-    holding the values before level ``k``), so that the long wires between partners have
-    a whole cycle. The latency is ``ceil(log2(n) / register)`` plus one per relay.
+    and the last level, so the latency is ``ceil(log2(n) / register)``.
 
     Streaming form (``p`` lanes per beat): ``register`` spaces the registers of the levels
     whose span is below ``p`` (computed across lanes); each other level is a
@@ -36,9 +33,6 @@ class FWHT(Registered, Stage):
     overflow: str
     width: int | None
     register: int
-    # Levels whose partners are at least this many elements apart take their input through
-    # a relay register (None: none).
-    relay: int | None = None
 
     @classmethod
     def parse(cls, keys, index, x, base):
@@ -62,28 +56,7 @@ class FWHT(Registered, Stage):
                 keys.fail(f"overflow = \"grow\" would make {x.width + levels}-bit elements; "
                           f"at most {MAX_WIDTH} bits are allowed")
         register = keys.register(levels, f"the butterfly over {x.elements} elements")
-        return cls(index, x, overflow, width, register, cls._parse_relay(keys, x))
-
-    @staticmethod
-    def _parse_relay(keys, x):
-        lanes = x.lanes
-        rule = ("an extra register before every level whose butterfly partners are at "
-                "least that many elements apart")
-        if lanes < 4:
-            value = keys.get("relay", rule, None)
-            if value is not None:
-                keys.bad("relay", value, f"no level of this butterfly pairs elements 2 or "
-                         f"more apart within a beat of {lanes} (relay: {rule})")
-            return None
-        allowed = "2" if lanes == 4 else f"a power of two from 2 to {lanes // 2}"
-        return keys.int("relay", 2, lanes // 2, default=None, power_of_two=True, rule=(
-            f"must be {allowed}: {rule} (within beats of {lanes} elements)"))
-
-    def is_relayed(self, level):
-        """Whether level ``level`` takes its input through a relay register ``relay<k>``
-        (only levels that pair lanes of one beat)."""
-        return (self.relay is not None and level < self.lane_levels
-                and 1 << level >= self.relay)
+        return cls(index, x, overflow, width, register)
 
     @property
     def levels(self):
@@ -124,10 +97,6 @@ class FWHT(Registered, Stage):
     def core_units(self):
         units, cycle = [], 0
         for level in range(self.levels):
-            if self.is_relayed(level):
-                vector = self.level_vector(level - 1)
-                cycle += 1
-                units.append(Register(Tap(f"relay{level}", cycle, vector.beat, vector.beats)))
             if not self.is_registered(level):
                 continue
             vector = self.level_vector(level)
@@ -219,8 +188,6 @@ class FWHT(Registered, Stage):
                             need[b] |= prefix(held[out], prev[b])
                         else:
                             need[b] |= capped(held[out], prev[b])
-            if self.is_relayed(level):
-                taps[f"relay{level}"] = [capped(nd, s) for nd, s in zip(need, prev)]
         return [capped(nd, s) for nd, s in zip(need, sig_in)], taps, adder_bits
 
     def element_names(self, x, names):
@@ -228,8 +195,6 @@ class FWHT(Registered, Stage):
         if self.overflow == "wrap" and self.input.width > self.width:
             y = [a if a == names.zero else names(("wrap", a, self.width)) for a in y]
         for level in range(self.levels):
-            if self.is_relayed(level):
-                taps[f"relay{level}"] = y
             half, width = 1 << level, self.level_width(level)
             y = [names.add(y[i], y[i + half], width) if not i & half
                  else names.sub(y[i - half], y[i], width) for i in range(len(y))]
