@@ -39,10 +39,12 @@ class CreditBuffer(wiring.Component):
     ``reserved`` counts the output beats owed to the vectors taken in and not yet
     released: a vector's first input beat reserves all its output beats, each beat read
     from ``o`` frees one :data:`~nomul.flow.RELEASE_DELAY` cycles later (registers carry
-    the read from the buffer to the credit logic at the input). ``credit`` is set for the next cycle when the next input beat is not
-    a vector's first or when the buffer has room for one more vector's output beats, so
-    no beat ever arrives at a full buffer and ``credit`` never depends on ``o.ready`` in
-    the same cycle. Reset empties the buffer and the counts.
+    the read from the buffer to the credit logic at the input). ``credit`` is set for
+    the next cycle when the next input beat is not a vector's first or when the buffer
+    has room for one more vector's output beats, so no beat ever arrives at a full
+    buffer and ``credit`` never depends on ``o.ready`` in the same cycle. The memory is
+    written on every cycle, valid beat or not (``write_at`` moves only on a valid one).
+    Reset empties the buffer and the counts.
     """
 
     def __init__(self, design):
