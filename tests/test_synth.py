@@ -181,7 +181,7 @@ def test_cli_errors(capsys):
                                        "are 6, 7, 8\n")
     assert main(["synth", design, "--speed", "6"]) == 2
     assert capsys.readouterr().err == ("nomul: error: --speed 6: the up5k has no speed grades "
-                                       "(--speed applies to ECP5 targets)\n")
+                                       "(only ECP5 targets do)\n")
 
 
 def test_tool_failure_is_one_line_with_the_log(tmp_path, monkeypatch):
